@@ -1,0 +1,1 @@
+"""Organisations, users, API keys, roles, tenant scoping and the audit log."""

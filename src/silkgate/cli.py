@@ -1,0 +1,164 @@
+"""The `silkgate` command: serve, db, demo, admin, and each domain's commands (ingest, load, bench, ...)."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+from typing import Annotated
+
+import typer
+
+from silkgate.app import DOMAINS
+from silkgate.clitools import bench_app, cli_unit_of_work, err_console
+
+app = typer.Typer(
+    help="silkgate — 跨境电商综试区线上综合服务平台",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+admin_app = typer.Typer(help="Organisations, users and API keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(admin_app, name="admin")
+app.add_typer(bench_app, name="bench")
+
+
+def _default_port() -> int:
+    return int(os.environ.get("PORT", "8000"))
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Migrate the database to REVISION (default: the newest)."""
+    from silkgate.migrate import upgrade
+
+    upgrade(revision)
+    typer.echo(f"数据库已迁移到 {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Migrate the database down to REVISION (`base` drops everything)."""
+    from silkgate.migrate import downgrade
+
+    downgrade(revision)
+    typer.echo(f"数据库已回退到 {revision}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's current revision."""
+    from silkgate.migrate import current_revision
+
+    typer.echo(current_revision() or "(empty)")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(help="Port (default: $PORT or 8000).", default_factory=_default_port)
+    ] = 8000,
+) -> None:
+    """Serve the web UI and the API (migrates an empty database first)."""
+    import uvicorn
+
+    from silkgate.app import create_app
+    from silkgate.migrate import upgrade_if_needed
+
+    upgrade_if_needed()
+    err_console.print(f"silkgate 已启动：http://{host}:{port}  （API 文档：/api/docs）")
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+@app.command()
+def demo(
+    load_only: Annotated[
+        bool, typer.Option("--load-only", help="Exit after loading instead of serving.")
+    ] = False,
+    zone: Annotated[str | None, typer.Option(help="Zone code to load (default: Yuncheng 140800).")] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(help="Port (default: $PORT or 8000).", default_factory=_default_port)
+    ] = 8000,
+) -> None:
+    """Load the realistic synthetic demo zone (harmless to repeat), then serve it."""
+    from silkgate.demo import DEFAULT_ZONE, load_demo
+    from silkgate.migrate import upgrade_if_needed
+
+    upgrade_if_needed()
+    with cli_unit_of_work() as session:
+        summary = load_demo(session, zone or DEFAULT_ZONE)
+    for line in summary:
+        err_console.print(line)
+    if not load_only:
+        serve(host=host, port=port)
+
+
+@admin_app.command("create-org")
+def create_org(
+    kind: Annotated[
+        str,
+        typer.Option(
+            help="zone_office, enterprise, customs, tax, forex, commerce, "
+            "market_regulation, bank, insurer or park_operator"
+        ),
+    ],
+    name: Annotated[str, typer.Option(help="The organisation's name.")],
+    uscc: Annotated[str | None, typer.Option(help="Unified social credit code (18 characters).")] = None,
+    zone: Annotated[str | None, typer.Option(help="Zone code (GB/T 2260), e.g. 140800.")] = None,
+) -> None:
+    """Create an organisation and print its id."""
+    from silkgate.auth.service import create_organisation
+
+    with cli_unit_of_work() as session:
+        org = create_organisation(session, kind=kind, name=name, uscc=uscc, zone_code=zone)
+        org_id = org.id
+    typer.echo(org_id)
+
+
+@admin_app.command("create-key")
+def create_key(
+    org: Annotated[int, typer.Option(help="Organisation id.")],
+    label: Annotated[str, typer.Option(help="What the key is for.")] = "",
+) -> None:
+    """Create an API key for an organisation and print it (shown only this once)."""
+    from silkgate.auth.service import create_api_key
+
+    with cli_unit_of_work() as session:
+        key = create_api_key(session, org, label)
+    typer.echo(key)
+
+
+@admin_app.command("create-user")
+def create_user_cmd(
+    org: Annotated[int, typer.Option(help="Organisation id.")],
+    username: Annotated[str, typer.Option(help="Login name.")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    display_name: Annotated[str, typer.Option(help="Name shown in the UI.")] = "",
+) -> None:
+    """Create a web user for an organisation."""
+    from silkgate.auth.service import create_user
+
+    with cli_unit_of_work() as session:
+        user = create_user(
+            session, org_id=org, username=username, password=password, display_name=display_name or username
+        )
+        user_id = user.id
+    typer.echo(user_id)
+
+
+def _register_domain_commands() -> None:
+    """Each domain may ship `cli.py` with `register(app)` adding its commands (ingest, load, ...)."""
+    for domain in DOMAINS:
+        name = f"silkgate.{domain}.cli"
+        if importlib.util.find_spec(f"silkgate.{domain}") and importlib.util.find_spec(name):
+            importlib.import_module(name).register(app)
+
+
+_register_domain_commands()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,50 @@
+"""Shared pieces of the `silkgate` CLI: the `bench` group, the unit of work, progress bars, errors."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.orm import Session
+
+from silkgate.db import engine_for, unit_of_work
+from silkgate.exceptions import SilkgateError
+
+bench_app = typer.Typer(
+    help="Benchmarks that print their figures and the ratio to a bare baseline.", no_args_is_help=True
+)
+err_console = Console(stderr=True)
+
+
+def progress(enabled: bool | None = None) -> Progress:
+    """A progress bar on stderr, shown only on a terminal unless asked for."""
+    show = sys.stderr.isatty() if enabled is None else enabled
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=not show,
+        transient=False,
+    )
+
+
+@contextmanager
+def cli_unit_of_work(database_url: str | None = None) -> Iterator[Session]:
+    """One transaction for a CLI command; a SilkgateError exits with code 2 and its Chinese message."""
+    from silkgate.config import get_settings
+
+    engine = engine_for(database_url or get_settings().database_url)
+    try:
+        with unit_of_work(engine) as session:
+            yield session
+    except SilkgateError as exc:
+        err_console.print(f"[red]错误[/red] {exc.code}: {exc.message}")
+        for e in exc.errors:
+            err_console.print(f"  - {e.field} [{e.code}] {e.message}")
+        raise typer.Exit(2) from exc

@@ -1,0 +1,36 @@
+"""Settings, read from the environment with the prefix SILKGATE_."""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{Path.cwd() / 'silkgate.db'}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SILKGATE_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(default_factory=_default_database_url)
+    # Secret for session cookies and CSRF tokens. A random one per process is safe but logs
+    # everyone out on restart: set SILKGATE_SECRET_KEY in production.
+    secret_key: str = Field(default_factory=lambda: secrets.token_hex(32))
+    # Master key for personal data: SM4 encryption key and SM3 blind-index key are derived from it.
+    # The demo default is public; production must set its own (64 hex characters).
+    data_key: str = "5c1a9e0b7d3f46a28e51c0d9b2a4f6e1" * 2
+    # Largest message accepted (bytes) on the API and by ingest.
+    max_message_bytes: int = 10 * 1024 * 1024
+    # Zone the web UI shows when the viewer has none (the deployment's first zone otherwise).
+    default_zone: str | None = None
+    cookie_secure: bool = False
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

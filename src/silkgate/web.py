@@ -1,0 +1,101 @@
+"""Server-rendered pages: the Jinja2 environment, zh-CN filters, and the render helper every page uses."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from silkgate.auth import kinds
+from silkgate.auth.deps import CSRF_FIELD, csrf_token
+from silkgate.auth.principal import Principal
+from silkgate.kit.cebtime import to_beijing
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+
+def _fmt_dt(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return "" if value is None else to_beijing(value).strftime(fmt)
+
+
+def _fmt_money(value: Decimal | int | None, places: int = 2) -> str:
+    if value is None:
+        return ""
+    return f"{Decimal(value):,.{places}f}"
+
+
+def _fmt_yi(value: Decimal | int | None) -> str:
+    """Amount in 亿元 / 万元, as officials read it."""
+    if value is None:
+        return ""
+    v = Decimal(value)
+    if abs(v) >= Decimal("100000000"):
+        return f"{v / Decimal('100000000'):,.2f} 亿元"
+    if abs(v) >= Decimal("10000"):
+        return f"{v / Decimal('10000'):,.2f} 万元"
+    return f"{v:,.2f} 元"
+
+
+def _pct(value: Decimal | float | None, places: int = 1) -> str:
+    if value is None:
+        return "—"
+    return f"{Decimal(str(value)) * 100:.{places}f}%"
+
+
+templates.env.filters["dt"] = _fmt_dt
+templates.env.filters["money"] = _fmt_money
+templates.env.filters["yi"] = _fmt_yi
+templates.env.filters["pct"] = _pct
+templates.env.globals["KIND_LABELS"] = kinds.KIND_LABELS
+templates.env.globals["ROLE_LABELS"] = kinds.ROLE_LABELS
+templates.env.globals["CSRF_FIELD"] = CSRF_FIELD
+templates.env.globals["urlencode"] = urlencode
+
+# The navigation: (path, label, kinds that see it). A domain's pages live under its path.
+NAV: list[tuple[str, str, tuple[str, ...] | None]] = [
+    ("/", "首页", None),
+    ("/enterprises", "企业备案", None),
+    ("/approvals", "备案审核", (kinds.ZONE_OFFICE,)),
+    ("/commodities", "商品备案", None),
+    ("/declarations", "进口申报", None),
+    ("/export", "出口申报", None),
+    ("/stats", "统计监测", None),
+    ("/credit", "信用管理", None),
+    ("/risk", "风险防控", (kinds.ZONE_OFFICE, *kinds.AGENCY_KINDS)),
+    ("/finance", "金融服务", None),
+    ("/logistics", "智慧物流", None),
+    ("/parks", "产业园区", None),
+    ("/audit", "审计日志", (kinds.ZONE_OFFICE,)),
+]
+
+
+def nav_for(principal: Principal | None) -> list[tuple[str, str]]:
+    if principal is None:
+        return []
+    return [(p, label) for p, label, allowed in NAV if allowed is None or principal.org_kind in allowed]
+
+
+def render(
+    request: Request, template: str, principal: Principal | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    ctx = {
+        "request": request,
+        "principal": principal,
+        "nav": nav_for(principal),
+        "csrf_token": csrf_token(request),
+        "path": request.url.path,
+        **context,
+    }
+    return templates.TemplateResponse(request, template, ctx, status_code=status_code)
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
