@@ -57,9 +57,7 @@ def db_current() -> None:
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[
-        int, typer.Option(help="Port (default: $PORT or 8000).", default_factory=_default_port)
-    ] = 8000,
+    port: Annotated[int | None, typer.Option(help="Port (default: $PORT or 8000).")] = None,
 ) -> None:
     """Serve the web UI and the API (migrates an empty database first)."""
     import uvicorn
@@ -69,7 +67,7 @@ def serve(
 
     upgrade_if_needed()
     err_console.print(f"silkgate 已启动：http://{host}:{port}  （API 文档：/api/docs）")
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(), host=host, port=port or _default_port(), log_level="info")
 
 
 @app.command()
@@ -79,9 +77,7 @@ def demo(
     ] = False,
     zone: Annotated[str | None, typer.Option(help="Zone code to load (default: Yuncheng 140800).")] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[
-        int, typer.Option(help="Port (default: $PORT or 8000).", default_factory=_default_port)
-    ] = 8000,
+    port: Annotated[int | None, typer.Option(help="Port (default: $PORT or 8000).")] = None,
 ) -> None:
     """Load the realistic synthetic demo zone (harmless to repeat), then serve it."""
     from silkgate.demo import DEFAULT_ZONE, load_demo

@@ -66,6 +66,8 @@ NAV: list[tuple[str, str, tuple[str, ...] | None]] = [
     ("/commodities", "商品备案", None),
     ("/declarations", "进口申报", None),
     ("/export", "出口申报", None),
+    ("/bonded", "保税账册", (kinds.ENTERPRISE, kinds.ZONE_OFFICE, kinds.CUSTOMS)),
+    ("/tax/quote", "税费测算", None),
     ("/stats", "统计监测", None),
     ("/credit", "信用管理", None),
     ("/risk", "风险防控", (kinds.ZONE_OFFICE, *kinds.AGENCY_KINDS)),

@@ -13,6 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from silkgate.models.zone import Zone, ZoneTarget
+from silkgate.registry.files import read_tariff_csv
+from silkgate.registry.service import load_tariff, parse_tariff_rows
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -76,5 +78,16 @@ def load_zones(session: Session) -> int:
     return len(doc["zones"])
 
 
+TARIFF_FILE = DATA / "tariff_retail_import.csv"
+
+
+def load_national_tariff(session: Session) -> tuple[int, int]:
+    """The shipped retail-import tariff table (see data/TARIFF.md); returns (added, updated)."""
+    raw, first_line = read_tariff_csv(TARIFF_FILE.read_bytes())
+    rows = parse_tariff_rows(raw, first_row_number=first_line)
+    return load_tariff(session, None, rows, source="silkgate 随附税率表")
+
+
 def ensure_reference_data(session: Session) -> None:
     load_zones(session)
+    load_national_tariff(session)

@@ -1,0 +1,492 @@
+"""Export declarations through the shared pipeline: list release (清单核放), departure, withdrawal,
+returns, collections and enterprise-sent summary applications.
+
+`on_export_document(session, declaration)` is called by `declarations.service.ingest` for every
+accepted export document, inside the message's transaction. Each outcome adds a receipt through
+the pipeline's `issue_receipt` and, for release / departure / withdrawal / return, a TradeEvent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from silkgate.exceptions import FieldError
+from silkgate.export import fx, returns, rules, summary
+from silkgate.export.pipeline import (
+    RS_CLOSED,
+    RS_DONE,
+    RS_REJECTED,
+    RS_RELEASED,
+    declaration_path,
+    doc_lines,
+    now,
+    parcel_numbers,
+    publish,
+    receipt,
+    timeline,
+)
+from silkgate.kit.cebtime import parse_app_time, parse_date
+from silkgate.models.declarations import Declaration
+from silkgate.models.export import (
+    B2BExportFiling,
+    ExportConveyance,
+    ExportList,
+    FxCollection,
+    OverseasWarehouse,
+)
+from silkgate.models.registry import Enterprise
+
+ZERO = Decimal("0")
+LIVE_STATUSES = ("stored", "declared", "waiting", "matched", "released", "departed", "closed", "held")
+
+
+# --------------------------------------------------------------------------------------------
+# Dispatch
+
+
+def on_export_document(session: Session, declaration: Declaration) -> None:
+    """Act on one accepted export document (called by the pipeline inside its transaction)."""
+    handler = _HANDLERS.get(declaration.kind)
+    if handler is None:
+        return
+    if declaration.app_status == "1":  # 暂存: stored only, nothing happens until declared
+        return
+    handler(session, declaration)
+
+
+def _on_inventory(session: Session, declaration: Declaration) -> None:
+    h = declaration.head
+    if declaration.app_type == "3":
+        lst = session.scalar(select(ExportList).where(ExportList.declaration_id == declaration.id))
+        if lst is not None and lst.status == "waiting":
+            lst.status = "withdrawn"
+        return
+    lines = doc_lines(session, declaration)
+    lst = session.scalar(select(ExportList).where(ExportList.declaration_id == declaration.id))
+    if lst is None:
+        lst = ExportList(declaration_id=declaration.id)
+        session.add(lst)
+    elif lst.status != "waiting":
+        return  # a released list is changed only by withdrawal and re-declaration
+    ie_date = _date(h.get("ieDate")) or now(session).date()
+    currency = (lines[0].get("currency") if lines else None) or "142"
+    goods_value = sum((Decimal(ln.get("totalPrice", "0")) for ln in lines), ZERO)
+    lst.zone_code = declaration.zone_code
+    lst.seller_enterprise_id = declaration.ebc_enterprise_id
+    lst.platform_enterprise_id = declaration.ebp_enterprise_id
+    lst.logistics_enterprise_id = declaration.logistics_enterprise_id
+    lst.agent_enterprise_id = declaration.agent_enterprise_id
+    lst.trade_mode = h.get("tradeMode", "9610")
+    lst.statistics_flag = h.get("statisticsFlag", "B")
+    lst.cop_no = h.get("copNo", declaration.cop_no or "")
+    lst.invt_no = h.get("invtNo") or declaration.invt_no or _invt_no(session, declaration, ie_date)
+    if not declaration.invt_no:
+        declaration.invt_no = lst.invt_no[:18]
+    lst.order_no = h.get("orderNo", "")
+    lst.ebp_code = h.get("ebpCode", "")
+    lst.ebc_code = h.get("ebcCode", "")
+    lst.owner_code = h.get("ownerCode", "")
+    lst.agent_code = h.get("agentCode", "")
+    lst.logistics_code = h.get("logisticsCode", "")
+    lst.logistics_no = h.get("logisticsNo", "")
+    lst.customs_code = h.get("customsCode", "")
+    lst.port_code = h.get("portCode", "")
+    lst.traf_mode = h.get("trafMode", "")
+    lst.country = h.get("country", "")
+    lst.loct_no = h.get("loctNo") or None
+    lst.ie_date = ie_date
+    lst.currency = currency
+    lst.goods_value = goods_value
+    lst.gross_weight = Decimal(h.get("grossWeight", "0") or "0")
+    lst.net_weight = Decimal(h.get("netWeight", "0") or "0")
+    lst.status = "waiting"
+    lst.value_cny = fx.to_cny(session, goods_value, currency, ie_date, declaration.zone_code)
+    declaration.currency = currency
+    declaration.goods_value = goods_value
+    declaration.value_cny = lst.value_cny
+    session.flush()
+    fx.match_open_collections(session, lst)
+    try_release(session, lst, declaration)
+
+
+def _invt_no(session: Session, declaration: Declaration, ie_date: dt.date) -> str:
+    """清单编号 as customs forms it: 4-digit customs + 4-digit year + E + 9-digit sequence."""
+    customs = (declaration.head.get("customsCode") or "0000")[:4]
+    return f"{customs}{ie_date.year:04d}E{declaration.id:09d}"
+
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return parse_date(value) if value else None
+    except ValueError:
+        return None
+
+
+def _moment(session: Session, value: str | None) -> dt.datetime:
+    try:
+        return parse_app_time(value) if value else now(session)
+    except ValueError:
+        return now(session)
+
+
+def _live(q: Any) -> Any:
+    return q.where(Declaration.status.in_(LIVE_STATUSES), Declaration.direction == "export")
+
+
+def find_order(session: Session, lst: ExportList) -> Declaration | None:
+    q = _live(select(Declaration)).where(
+        Declaration.kind == "order",
+        Declaration.order_no == lst.order_no,
+        Declaration.ebp_code == lst.ebp_code,
+    )
+    return session.scalars(q.order_by(Declaration.id.desc())).first()
+
+
+def find_waybill(session: Session, lst: ExportList) -> Declaration | None:
+    q = _live(select(Declaration)).where(
+        Declaration.kind == "waybill",
+        Declaration.logistics_no == lst.logistics_no,
+        Declaration.logistics_code == lst.logistics_code,
+    )
+    return session.scalars(q.order_by(Declaration.id.desc())).first()
+
+
+def _conveyance(session: Session, lst: ExportList, kind: str, bill_no: str | None) -> ExportConveyance | None:
+    q = select(ExportConveyance).where(
+        ExportConveyance.kind == kind,
+        ExportConveyance.logistics_code == lst.logistics_code,
+        ExportConveyance.logistics_no == lst.logistics_no,
+    )
+    found = session.scalars(q.order_by(ExportConveyance.id)).first()
+    if found is None and bill_no:
+        found = session.scalars(
+            select(ExportConveyance)
+            .where(
+                ExportConveyance.kind == kind,
+                ExportConveyance.bill_no == bill_no,
+                ExportConveyance.logistics_no.is_(None),
+            )
+            .order_by(ExportConveyance.id)
+        ).first()
+    return found
+
+
+def _has_b2b_filing(session: Session, lst: ExportList) -> bool:
+    if lst.seller_enterprise_id is None:
+        return False
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(B2BExportFiling)
+            .where(
+                B2BExportFiling.enterprise_id == lst.seller_enterprise_id,
+                B2BExportFiling.trade_mode == lst.trade_mode,
+                B2BExportFiling.status == "approved",
+            )
+        )
+        or 0
+    ) > 0
+
+
+def _warehouse_for(session: Session, lst: ExportList) -> OverseasWarehouse | None:
+    if lst.seller_enterprise_id is None:
+        return None
+    return session.scalars(
+        select(OverseasWarehouse)
+        .where(
+            OverseasWarehouse.enterprise_id == lst.seller_enterprise_id,
+            OverseasWarehouse.country == lst.country,
+            OverseasWarehouse.status == "approved",
+        )
+        .order_by(OverseasWarehouse.id)
+    ).first()
+
+
+def try_release(session: Session, lst: ExportList, declaration: Declaration | None = None) -> None:
+    """Release the list (清单核放) once its documents are in, match, and the goods have arrived."""
+    if lst.status != "waiting":
+        return
+    declaration = declaration or session.get(Declaration, lst.declaration_id)
+    if declaration is None:
+        return
+    path = declaration_path(session, lst.seller_enterprise_id)
+    order = find_order(session, lst)
+    waybill = find_waybill(session, lst)
+    bill_no = declaration.head.get("billNo") or None
+    arrival = _conveyance(session, lst, "arrival", bill_no)
+    warehouse = _warehouse_for(session, lst) if lst.trade_mode == rules.OVERSEAS_WAREHOUSE_EXPORT else None
+    missing = rules.missing_for_release(
+        trade_mode=lst.trade_mode,
+        declaration_path=path,
+        has_order=order is not None,
+        has_collection=fx.has_collection(session, lst),
+        has_waybill=waybill is not None,
+        arrived=arrival is not None,
+        has_b2b_filing=_has_b2b_filing(session, lst),
+        has_warehouse_filing=warehouse is not None,
+    )
+    lst.warehouse_id = warehouse.id if warehouse else None
+    lst.arrived_at = arrival.at if arrival else None
+    mismatches: list[rules.Mismatch] = []
+    list_lines = doc_lines(session, declaration)
+    if order is not None:
+        mismatches += rules.match_list_to_order(
+            declaration.head, list_lines, order.head, doc_lines(session, order), lst.trade_mode
+        )
+    if waybill is not None:
+        mismatches += rules.match_list_to_waybill(declaration.head, waybill.head)
+    over = rules.b2b_list_value_error(lst.trade_mode, lst.value_cny)
+    if over is not None:
+        mismatches.append(over)
+    if mismatches:
+        lst.status = "withdrawn"
+        lst.mismatches = [{"field": m.field, "code": m.code, "message": m.message} for m in mismatches]
+        declaration.status = "rejected"
+        declaration.decided_at = now(session)
+        timeline(session, declaration, "match", "单证比对不一致，清单退单", mismatches=lst.mismatches)
+        receipt(
+            session,
+            declaration,
+            RS_REJECTED,
+            "清单退单：" + "；".join(m.message for m in mismatches),
+            [_field_error(m) for m in mismatches],
+        )
+        return
+    if missing != lst.missing:
+        lst.missing = missing
+        if missing:
+            declaration.status = "waiting"
+            text = "、".join(rules.MISSING_LABELS[m] for m in missing)
+            timeline(session, declaration, "match", f"等待{text}", missing=missing)
+    if missing:
+        return
+    release(session, lst, declaration)
+
+
+def _field_error(m: rules.Mismatch) -> FieldError:
+    return FieldError(m.field, m.code, m.message)
+
+
+def release(session: Session, lst: ExportList, declaration: Declaration) -> None:
+    moment = now(session)
+    lst.status = "released"
+    lst.missing = []
+    lst.released_at = moment
+    declaration.status = "released"
+    declaration.released_at = moment
+    declaration.decided_at = moment
+    if lst.value_cny is None:
+        lst.value_cny = fx.to_cny(session, lst.goods_value, lst.currency, lst.ie_date, lst.zone_code)
+    timeline(session, declaration, "decision", "清单核放：订单、收款、运单一致，货物已运抵")
+    receipt(session, declaration, RS_RELEASED, "放行")
+    publish(session, lst, declaration, "released")
+    fx.match_open_collections(session, lst)
+    departure = _conveyance(session, lst, "departure", declaration.head.get("billNo") or None)
+    if departure is not None:
+        depart(session, lst, declaration, departure.at)
+
+
+def depart(session: Session, lst: ExportList, declaration: Declaration, at: dt.datetime) -> None:
+    """Departure (离境, CEB509) closes a released list (结关): it counts for the month's summary."""
+    lst.status = "departed"
+    lst.departed_at = at
+    declaration.status = "departed"
+    timeline(session, declaration, "departure", "货物已离境，清单结关")
+    receipt(session, declaration, RS_CLOSED, "结关")
+    publish(session, lst, declaration, "departed")
+
+
+def _lists_for_parcels(
+    session: Session, logistics_code: str, numbers: Sequence[str], bill_no: str | None
+) -> list[ExportList]:
+    q = select(ExportList).where(ExportList.logistics_code == logistics_code)
+    if numbers:
+        q = q.where(ExportList.logistics_no.in_(list(numbers)))
+        return list(session.scalars(q))
+    if not bill_no:
+        return []
+    ids = select(Declaration.id).where(Declaration.kind == "inventory", Declaration.direction == "export")
+    found = []
+    for lst in session.scalars(q.where(ExportList.declaration_id.in_(ids))):
+        decl = session.get(Declaration, lst.declaration_id)
+        if decl is not None and decl.head.get("billNo") == bill_no:
+            found.append(lst)
+    return found
+
+
+def _on_arrival(session: Session, declaration: Declaration) -> None:
+    h = declaration.head
+    at = _moment(session, h.get("appTime"))
+    numbers = parcel_numbers(session, declaration)
+    code = h.get("logisticsCode", "")
+    bill_no = h.get("billNo") or None
+    for n in numbers or [None]:  # type: ignore[list-item]
+        session.add(
+            ExportConveyance(
+                kind="arrival",
+                declaration_id=declaration.id,
+                logistics_code=code,
+                logistics_no=n,
+                bill_no=bill_no,
+                customs_code=h.get("customsCode"),
+                at=at,
+            )
+        )
+    session.flush()
+    for lst in _lists_for_parcels(session, code, numbers, bill_no):
+        try_release(session, lst)
+    receipt(session, declaration, RS_DONE, f"运抵{len(numbers) or '按提运单'}票")
+
+
+def _on_departure(session: Session, declaration: Declaration) -> None:
+    h = declaration.head
+    at = _moment(session, h.get("leaveTime"))
+    numbers = parcel_numbers(session, declaration)
+    code = h.get("logisticsCode", "")
+    bill_no = h.get("billNo") or None
+    for n in numbers or [None]:  # type: ignore[list-item]
+        session.add(
+            ExportConveyance(
+                kind="departure",
+                declaration_id=declaration.id,
+                logistics_code=code,
+                logistics_no=n,
+                bill_no=bill_no,
+                customs_code=h.get("customsCode"),
+                at=at,
+            )
+        )
+    session.flush()
+    closed = 0
+    for lst in _lists_for_parcels(session, code, numbers, bill_no):
+        if lst.status == "released":
+            decl = session.get(Declaration, lst.declaration_id)
+            if decl is not None:
+                depart(session, lst, decl, at)
+                closed += 1
+    receipt(session, declaration, RS_DONE, f"离境{len(numbers)}票，其中{closed}票清单结关")
+
+
+def _retry_lists(session: Session, q: Any) -> None:
+    for lst in session.scalars(q.where(ExportList.status == "waiting")):
+        try_release(session, lst)
+
+
+def _on_order(session: Session, declaration: Declaration) -> None:
+    _retry_lists(
+        session,
+        select(ExportList).where(
+            ExportList.order_no == (declaration.order_no or ""),
+            ExportList.ebp_code == (declaration.ebp_code or ""),
+        ),
+    )
+
+
+def _on_waybill(session: Session, declaration: Declaration) -> None:
+    _retry_lists(
+        session,
+        select(ExportList).where(
+            ExportList.logistics_no == (declaration.logistics_no or ""),
+            ExportList.logistics_code == (declaration.logistics_code or ""),
+        ),
+    )
+
+
+def _on_receipts(session: Session, declaration: Declaration) -> None:
+    """CEB403 收款单: an FX collection record, matched to its order's list."""
+    h = declaration.head
+    existing = session.scalar(select(FxCollection).where(FxCollection.declaration_id == declaration.id))
+    if existing is not None:
+        return
+    collected = _moment(session, h.get("accountingDate"))
+    seller = declaration.ebc_enterprise_id
+    c = FxCollection(
+        zone_code=declaration.zone_code,
+        seller_enterprise_id=seller,
+        declaration_id=declaration.id,
+        source="ceb403",
+        ebp_code=h.get("ebpCode"),
+        order_no=h.get("orderNo", ""),
+        pay_no=h.get("payNo") or None,
+        currency=h.get("currency", "142"),
+        amount=Decimal(h.get("charge", "0")),
+        collected_on=collected.date(),
+    )
+    session.add(c)
+    lst = fx.match_collection(session, c)
+    session.flush()
+    if lst is not None:
+        try_release(session, lst)
+        if lst.status in ("released", "departed"):
+            decl = session.get(Declaration, lst.declaration_id)
+            if decl is not None:
+                st = fx.list_collection_status(session, lst)
+                timeline(
+                    session,
+                    decl,
+                    "collection",
+                    f"收款{c.amount}（{rules.COLLECTION_LABELS[st.status]}）",
+                    status=st.status,
+                )
+
+
+def _on_cancel(session: Session, declaration: Declaration) -> None:
+    """CEB605 撤销申请单 against a list (not after departure, not once summarised)."""
+    h = declaration.head
+    invt_no = h.get("invtNo", "")
+    lst = session.scalar(select(ExportList).where(ExportList.invt_no == invt_no))
+    if lst is None or lst.ebc_code != h.get("ebcCode"):
+        declaration.status = "rejected"
+        receipt(session, declaration, RS_REJECTED, f"清单{invt_no}不存在或收发货人不符")
+        return
+    if lst.status in ("departed", "returned"):
+        declaration.status = "rejected"
+        receipt(session, declaration, RS_REJECTED, "货物已离境，不能撤销清单，请申报出口退货")
+        return
+    if lst.status == "withdrawn":
+        declaration.status = "rejected"
+        receipt(session, declaration, RS_REJECTED, "清单已撤销")
+        return
+    was_released = lst.status == "released"
+    lst.status = "withdrawn"
+    declaration.status = "released"
+    declaration.related_declaration_id = lst.declaration_id
+    decl = session.get(Declaration, lst.declaration_id)
+    if decl is not None:
+        decl.status = "withdrawn"
+        timeline(session, decl, "withdrawal", f"清单撤销：{h.get('reason', '')}")
+        if was_released:
+            publish(session, lst, decl, "withdrawn")
+    summary.drop_from_proposal(session, lst)
+    receipt(session, declaration, RS_DONE, "撤销申请已审结，清单已撤销")
+
+
+def _on_export_refund(session: Session, declaration: Declaration) -> None:
+    returns.declare_return_from_message(session, declaration, doc_lines(session, declaration))
+
+
+def _on_summary(session: Session, declaration: Declaration) -> None:
+    summary.accept_summary_message(session, declaration)
+
+
+_HANDLERS: dict[str, Callable[[Session, Declaration], None]] = {
+    "inventory": _on_inventory,
+    "order": _on_order,
+    "waybill": _on_waybill,
+    "receipts": _on_receipts,
+    "arrival": _on_arrival,
+    "departure": _on_departure,
+    "cancel": _on_cancel,
+    "export_refund": _on_export_refund,
+    "summary": _on_summary,
+}
+
+
+def seller_of(session: Session, enterprise_id: int | None) -> Enterprise | None:
+    return session.get(Enterprise, enterprise_id) if enterprise_id else None

@@ -1,0 +1,84 @@
+"""zh-CN pages of smart logistics: /logistics (warehouses, multimodal bills, returns, figures) and
+the public buyer-facing tracking page /track."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from silkgate.auth.deps import OptionalPrincipal, SessionDep
+from silkgate.logistics import rules, service
+from silkgate.web import login_redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+LABELS = {
+    "modes": rules.MODE_LABELS,
+    "warehouse_kinds": rules.WAREHOUSE_KIND_LABELS,
+    "legs": rules.LEG_STATUS_LABELS,
+    "consignments": rules.CONSIGNMENT_STATUS_LABELS,
+    "returns": rules.RETURN_STATUS_LABELS,
+    "movements": rules.MOVEMENT_LABELS,
+}
+
+
+@router.get("/track", response_class=HTMLResponse)
+def track(request: Request, session: SessionDep, principal: OptionalPrincipal, waybill: str = "") -> Response:
+    """Anyone with a waybill number sees its path: statuses, times and places, nothing personal."""
+    waybill = waybill.strip()[:60]
+    entries = service.public_timeline(session, waybill) if waybill else None
+    status = 404 if waybill and entries is None else 200
+    return render(
+        request,
+        "public/tracking.html",
+        principal,
+        status_code=status,
+        title="物流轨迹查询",
+        waybill=waybill,
+        entries=entries,
+    )
+
+
+@router.get("/logistics", response_class=HTMLResponse)
+def logistics_home(request: Request, session: SessionDep, principal: OptionalPrincipal) -> Response:
+    if principal is None:
+        return login_redirect(request)
+    warehouses = service.list_warehouses(session, principal) if principal.zone_code else []
+    operators = service.enterprise_names(session, {w.operator_enterprise_id for w in warehouses})
+    consignments = [
+        service.consignment_public(session, c) for c in service.list_consignments(session, principal)
+    ]
+    figures = None
+    if (principal.is_zone_office or principal.is_agency) and principal.zone_code:
+        figures = service.figures(session, principal.zone_code)
+    return render(
+        request,
+        "logistics/index.html",
+        principal,
+        title="智慧物流",
+        warehouses=warehouses,
+        operators=operators,
+        consignments=consignments,
+        returns=service.list_returns(session, principal),
+        figures=figures,
+        labels=LABELS,
+    )
+
+
+@router.get("/logistics/warehouses/{warehouse_id}", response_class=HTMLResponse)
+def warehouse_page(
+    warehouse_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal
+) -> Response:
+    if principal is None:
+        return login_redirect(request)
+    detail = service.warehouse_detail(session, principal, warehouse_id)
+    owners = service.enterprise_names(session, {s.owner_enterprise_id for s in detail.stock})
+    return render(
+        request,
+        "logistics/warehouse.html",
+        principal,
+        title=detail.warehouse.name,
+        detail=detail,
+        owners=owners,
+        labels=LABELS,
+    )

@@ -1,0 +1,147 @@
+"""zh-CN pages of the offline park platform: /parks (the zone's layout) and /parks/{id} (the
+park's console for its operator: tenants, trade, services, requests)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from silkgate.auth.deps import OptionalPrincipal, SessionDep
+from silkgate.exceptions import FieldError, SilkgateError, ValidationFailed
+from silkgate.parks import rules, schemas, service
+from silkgate.parks.api import year_to_date
+from silkgate.web import login_redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+LABELS = {
+    "kinds": rules.KIND_LABELS,
+    "layout": rules.LAYOUT_LABELS,
+    "status": rules.STATUS_LABELS,
+    "levels": rules.LEVEL_LABELS,
+    "roles": rules.TENANT_ROLE_LABELS,
+    "services": rules.SERVICE_LABELS,
+    "requests": rules.REQUEST_STATUS_LABELS,
+}
+
+
+@router.get("/parks", response_class=HTMLResponse)
+def parks_home(request: Request, session: SessionDep, principal: OptionalPrincipal) -> Response:
+    if principal is None:
+        return login_redirect(request)
+    parks = service.list_parks(session, principal) if principal.zone_code else []
+    counts = service.counts_by_type(session, principal.zone_code) if principal.zone_code else {}
+    occupancy = {p.id: (len(service.active_tenants(session, p.id)), p.tenant_capacity) for p in parks}
+    return render(
+        request,
+        "parks/index.html",
+        principal,
+        title="产业园区",
+        parks=parks,
+        counts=counts,
+        labels=LABELS,
+        occupancy=occupancy,
+        services=service.services_of(session, [p.id for p in parks]),
+        requests=service.requests_for(session, principal) if principal.zone_code else [],
+        park_names={p.id: p.name for p in parks},
+        flash=request.query_params.get("ok"),
+    )
+
+
+def _detail(
+    request: Request, session: SessionDep, principal: Any, park_id: int, **extra: Any
+) -> HTMLResponse:
+    date_from, date_to = year_to_date(None, None)
+    detail = service.park_detail(session, principal, park_id, date_from, date_to)
+    park = service.get_park(session, principal, park_id)
+    return render(
+        request,
+        "parks/park.html",
+        principal,
+        title=detail.park.name,
+        detail=detail,
+        labels=LABELS,
+        manage=service.may_manage(principal, park),
+        services=service.services_of(session, [park_id]),
+        **extra,
+    )
+
+
+@router.get("/parks/{park_id}", response_class=HTMLResponse)
+def park_page(park_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal) -> Response:
+    if principal is None:
+        return login_redirect(request)
+    return _detail(request, session, principal, park_id, flash=request.query_params.get("ok"))
+
+
+@router.post("/parks/{park_id}/tenants", response_class=HTMLResponse)
+async def add_tenant(
+    park_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal
+) -> Response:
+    if principal is None:
+        return login_redirect(request)
+    form = await request.form()
+    try:
+        raw_id = str(form.get("enterprise_id") or "").strip()
+        if not raw_id.isdigit():
+            raise ValidationFailed([FieldError("enterprise_id", "required", "请填写入驻企业的备案编号")])
+        service.add_tenant(
+            session,
+            principal,
+            park_id,
+            schemas.TenantIn(
+                enterprise_id=int(raw_id),
+                role=str(form.get("role") or "seller"),  # type: ignore[arg-type]
+                moved_in_on=dt.date.fromisoformat(
+                    str(form.get("moved_in_on") or dt.date.today().isoformat())
+                ),
+            ),
+        )
+    except SilkgateError as exc:
+        session.rollback()
+        page = _detail(
+            request, session, principal, park_id, flash=exc.message, flash_kind="error", errors=exc.errors
+        )
+        page.status_code = exc.status
+        return page
+    return RedirectResponse(f"/parks/{park_id}?ok={quote('已登记入驻企业')}", status_code=303)
+
+
+@router.post("/parks/services/{service_id}/requests", response_class=HTMLResponse)
+async def request_service(
+    service_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal
+) -> Response:
+    if principal is None:
+        return login_redirect(request)
+    form = await request.form()
+    try:
+        service.request_service(
+            session, principal, service_id, schemas.RequestIn(note=str(form.get("note") or ""))
+        )
+    except SilkgateError as exc:
+        return RedirectResponse(f"/parks?ok={quote(exc.message)}", status_code=303)
+    return RedirectResponse(f"/parks?ok={quote('服务申请已提交，园区运营方会尽快联系您')}", status_code=303)
+
+
+@router.post("/parks/requests/{request_id}/reply", response_class=HTMLResponse)
+async def reply(
+    request_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal
+) -> Response:
+    if principal is None:
+        return login_redirect(request)
+    form = await request.form()
+    try:
+        service.reply_request(
+            session,
+            principal,
+            request_id,
+            schemas.RequestReply(status=str(form.get("status") or ""), reply=str(form.get("reply") or "")),  # type: ignore[arg-type]
+        )
+    except (SilkgateError, ValueError) as exc:
+        message = exc.message if isinstance(exc, SilkgateError) else "请选择处理结果"
+        return RedirectResponse(f"/parks?ok={quote(message)}", status_code=303)
+    return RedirectResponse(f"/parks?ok={quote('已回复服务申请')}", status_code=303)

@@ -1,0 +1,273 @@
+"""Bulk onboarding (`silkgate load FILE`): a zone moving from an older platform loads its registry
+in one go. Every row goes through the same services as the API, each in its own savepoint, so a
+rejected row leaves no trace and later rows may refer to enterprises filed earlier in the file.
+
+Loading the same file twice changes nothing: a row whose enterprise (by USCC) or commodity (by
+owner and item number) already exists is compared and reported `unchanged`, or updated with a
+history entry when it differs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
+
+from silkgate.auth.principal import Principal
+from silkgate.exceptions import FieldError, SilkgateError, ValidationFailed
+from silkgate.models.registry import Commodity, Enterprise
+from silkgate.models.zone import Zone
+from silkgate.registry import rules, service
+from silkgate.registry.schemas import CommodityCreate, EnterpriseCreate, EnterpriseUpdate, field_errors
+
+
+@dataclass
+class RowOutcome:
+    kind: str  # enterprises | commodities | identities
+    row: int  # 1-based position within its kind
+    key: str  # USCC, owner/item_no, masked ID
+    outcome: str  # added | updated | unchanged | rejected
+    errors: list[FieldError] = field(default_factory=list)
+
+
+@dataclass
+class LoadReport:
+    zone_code: str
+    outcomes: list[RowOutcome] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> list[RowOutcome]:
+        return [o for o in self.outcomes if o.outcome == "rejected"]
+
+    def count(self, kind: str, outcome: str) -> int:
+        return sum(1 for o in self.outcomes if o.kind == kind and o.outcome == outcome)
+
+    def summary(self) -> str:
+        labels = {"enterprises": "企业", "commodities": "商品", "identities": "身份信息"}
+        parts = []
+        for kind, label in labels.items():
+            if any(o.kind == kind for o in self.outcomes):
+                parts.append(
+                    f"{label}：新增{self.count(kind, 'added')}、更新{self.count(kind, 'updated')}、"
+                    f"未变{self.count(kind, 'unchanged')}、拒绝{self.count(kind, 'rejected')}"
+                )
+        return "；".join(parts) or "文件中没有可导入的数据"
+
+
+def _model(schema: type[BaseModel], row: Mapping[str, Any]) -> BaseModel:
+    """Validate a row's known keys (files may carry more keys, which are ignored)."""
+    known = {k: v for k, v in row.items() if k in schema.model_fields}
+    try:
+        return schema.model_validate(known)
+    except ValidationError as exc:
+        raise ValidationFailed(field_errors(exc)) from exc
+
+
+def _resolve_zone(session: Session, doc: Mapping[str, Any], zone_code: str | None) -> str:
+    code = str(zone_code or doc.get("zone") or "").strip()
+    if not code:
+        raise ValidationFailed(
+            [FieldError("zone", "required", "文件未指定综试区（zone），请在文件中写明或用 --zone 指定")]
+        )
+    if session.get(Zone, code) is None:
+        raise ValidationFailed([FieldError("zone", "unknown_zone", f"综试区代码“{code}”不存在")])
+    if zone_code and doc.get("zone") and str(doc["zone"]) != zone_code:
+        raise ValidationFailed(
+            [FieldError("zone", "zone_mismatch", f"文件中的综试区{doc['zone']}与 --zone {zone_code} 不一致")]
+        )
+    return code
+
+
+def _rows(doc: Mapping[str, Any], kind: str) -> list[Any]:
+    rows = doc.get(kind) or []
+    if not isinstance(rows, list):
+        raise ValidationFailed([FieldError(kind, "list_type", f"“{kind}”应为列表")])
+    return rows
+
+
+def load_registry(
+    session: Session,
+    doc: Mapping[str, Any],
+    *,
+    zone_code: str | None = None,
+    actor: Principal | None = None,
+) -> LoadReport:
+    """Load every row it can and report each; the caller decides whether a report with rejected
+    rows is committed (`--partial`) or rolled back (the default: all or nothing)."""
+    zone = _resolve_zone(session, doc, zone_code)
+    report = LoadReport(zone_code=zone)
+    for n, row in enumerate(_rows(doc, "enterprises"), start=1):
+        report.outcomes.append(
+            _in_savepoint(session, "enterprises", n, row, lambda r: _load_enterprise(session, zone, r, actor))
+        )
+    for n, row in enumerate(_rows(doc, "commodities"), start=1):
+        report.outcomes.append(
+            _in_savepoint(session, "commodities", n, row, lambda r: _load_commodity(session, zone, r, actor))
+        )
+    identities = _rows(doc, "identities")
+    if identities:
+        report.outcomes.extend(_load_identities(session, identities))
+    return report
+
+
+def _row_key(kind: str, row: Any) -> str:
+    if not isinstance(row, Mapping):
+        return ""
+    if kind == "enterprises":
+        return str(row.get("uscc") or "")
+    if kind == "commodities":
+        return f"{row.get('owner_customs_code') or ''}/{row.get('item_no') or ''}"
+    number = str(row.get("id_number") or "")
+    return number[:6] + "********" + number[-4:] if len(number) >= 10 else number
+
+
+def _in_savepoint(session: Session, kind: str, n: int, row: Any, load: Any) -> RowOutcome:
+    key = _row_key(kind, row)
+    if not isinstance(row, Mapping):
+        return RowOutcome(kind, n, key, "rejected", [FieldError("row", "dict_type", "每一行应为对象")])
+    savepoint = session.begin_nested()
+    try:
+        outcome: str = load(row)
+    except SilkgateError as exc:
+        savepoint.rollback()
+        errors = exc.errors or [FieldError("row", exc.code, exc.message)]
+        return RowOutcome(kind, n, key, "rejected", list(errors))
+    savepoint.commit()
+    return RowOutcome(kind, n, key, outcome)
+
+
+def _load_enterprise(session: Session, zone: str, row: Mapping[str, Any], actor: Principal | None) -> str:
+    data = _model(EnterpriseCreate, row)
+    assert isinstance(data, EnterpriseCreate)
+    approved = bool(row.get("approved", False))
+    existing = service.enterprise_by_uscc(session, data.uscc or "") if data.uscc else None
+    if existing is None:
+        service.file_enterprise(
+            session, data, zone_code=zone, actor=actor, approved=approved, action="loaded"
+        )
+        return "added"
+    if existing.zone_code != zone:
+        raise ValidationFailed(
+            [FieldError("uscc", "other_zone", f"统一社会信用代码{existing.uscc}已在其他综试区备案")]
+        )
+    changes = {
+        k: v
+        for k, v in data.model_dump(exclude_unset=True).items()
+        if k != "uscc" and k in EnterpriseUpdate.model_fields
+    }
+    version = existing.version
+    service.update_enterprise(session, existing, EnterpriseUpdate.model_validate(changes), actor)
+    changed = existing.version != version
+    if approved and existing.status == "pending":
+        service.record_decision(session, existing, actor, "approved", "批量导入时标记为已通过")
+        changed = True
+    return "updated" if changed else "unchanged"
+
+
+def _owner(session: Session, zone: str, row: Mapping[str, Any]) -> Enterprise:
+    code = str(row.get("owner_customs_code") or "").strip()
+    if not code:
+        raise ValidationFailed(
+            [FieldError("owner_customs_code", "required", "商品所属企业的海关注册编码为必填项")]
+        )
+    owner = service.enterprise_by_customs_code(session, code)
+    if owner is None or owner.zone_code != zone:
+        raise ValidationFailed(
+            [FieldError("owner_customs_code", "unknown_owner", f"海关注册编码{code}的企业未在本综试区备案")]
+        )
+    return owner
+
+
+_COMPARED = (
+    "name",
+    "hs_code",
+    "declared_elements",
+    "brand",
+    "model",
+    "origin_country",
+    "unit",
+    "unit2",
+    "unit_price",
+    "currency",
+    "barcode",
+)
+
+
+def _load_commodity(session: Session, zone: str, row: Mapping[str, Any], actor: Principal | None) -> str:
+    errors: list[FieldError] = []
+    owner: Enterprise | None = None
+    try:
+        owner = _owner(session, zone, row)
+    except ValidationFailed as exc:
+        errors.extend(exc.errors)
+    try:
+        data = _model(CommodityCreate, row)
+    except ValidationFailed as exc:
+        raise ValidationFailed(errors + exc.errors) from exc
+    if owner is None:
+        errors.extend(rules.commodity_problems(data.model_dump()))
+        raise ValidationFailed(errors)
+    assert isinstance(data, CommodityCreate)
+    existing = service.commodity_by_item_no(session, owner.id, data.item_no or "") if data.item_no else None
+    if existing is None:
+        service.file_commodity(session, owner, data, actor=actor)
+        return "added"
+    wanted = data.model_dump(exclude_unset=True)
+    if _same_commodity(existing, wanted):
+        return "unchanged"
+    service.update_commodity(session, existing, {k: v for k, v in wanted.items() if k in _COMPARED})
+    return "updated"
+
+
+def _same_commodity(existing: Commodity, wanted: Mapping[str, Any]) -> bool:
+    for key in _COMPARED:
+        if key not in wanted:
+            continue
+        current, new = getattr(existing, key), wanted[key]
+        if key == "unit_price":
+            if Decimal(str(current)) != Decimal(str(new)):
+                return False
+        elif current != new:
+            return False
+    return True
+
+
+def _load_identities(session: Session, rows: Sequence[Any]) -> list[RowOutcome]:
+    """People for the buyer identity check: handed to the clearance identity registry row by row."""
+    if importlib.util.find_spec("silkgate.clearance.identity") is None:
+        return [
+            RowOutcome(
+                "identities",
+                n,
+                _row_key("identities", row),
+                "rejected",
+                [
+                    FieldError(
+                        "identities",
+                        "identity_registry_missing",
+                        "本部署未安装身份信息核查库，无法导入身份信息",
+                    )
+                ],
+            )
+            for n, row in enumerate(rows, start=1)
+        ]
+    identity = importlib.import_module("silkgate.clearance.identity")
+
+    def load_one(row: Mapping[str, Any]) -> str:
+        try:
+            result = identity.load_identities(session, [row], source="silkgate load")
+        except ValidationFailed as exc:
+            raise ValidationFailed(
+                [FieldError(e.field.removeprefix("rows[0]."), e.code, e.message) for e in exc.errors]
+            ) from exc
+        if getattr(result, "added", 0):
+            return "added"
+        return "updated" if getattr(result, "updated", 0) else "unchanged"
+
+    return [_in_savepoint(session, "identities", n, row, load_one) for n, row in enumerate(rows, start=1)]

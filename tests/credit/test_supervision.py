@@ -1,0 +1,142 @@
+"""Tiered supervision and joint measures as clearance reads them (supervision_for)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from credit.support import agency
+from factories import make_enterprise
+from silkgate.credit import service
+from silkgate.credit.service import ItemReport
+from silkgate.exceptions import Forbidden, InvalidState, ValidationFailed
+
+
+def test_enterprise_without_record_gets_tier_c_defaults(session):
+    ent = make_enterprise(session)
+    sup = service.supervision_for(session, ent.id)
+    assert sup.tier == "C"
+    assert sup.inspection_share == Decimal("0.05")
+    assert not sup.hold_all and not sup.fast_track
+    assert sup.reasons == ["尚无信用记录，按C级（一般）管理"]
+
+
+def test_unknown_enterprise_gets_defaults_not_error(session):
+    sup = service.supervision_for(session, None)
+    assert sup.tier == "C" and not sup.hold_all
+
+
+def test_advanced_certified_with_good_tax_grade_is_fast_tracked_with_low_share(session):
+    ent = make_enterprise(session)
+    customs = agency(session, "customs")
+    tax = agency(session, "tax")
+    today = service.beijing_today()
+    service.report_item(
+        session, customs, ent.id, ItemReport("customs_level", today, value="advanced_certified")
+    )
+    service.report_item(session, tax, ent.id, ItemReport("tax_grade", today, value="A"))
+    sup = service.supervision_for(session, ent.id)
+    assert sup.tier == "A"  # 100 + 15 + 10
+    assert sup.fast_track is True
+    assert sup.inspection_share == Decimal("0.01")
+    assert any("守信联合激励" in r for r in sup.reasons)
+
+
+def test_negative_list_holds_every_declaration_and_delisting_lifts_it(session):
+    ent = make_enterprise(session)
+    zone = agency(session, "zone_office")
+    entry = service.list_on_negative_list(
+        session,
+        zone,
+        ent.id,
+        reason_category="fake_trade",
+        reason="刷单查实",
+        listed_on=service.beijing_today(),
+    )
+    sup = service.supervision_for(session, ent.id)
+    assert sup.hold_all is True and sup.inspection_share == Decimal("1") and sup.tier == "E"
+    assert any("负面清单" in r for r in sup.reasons)
+    with pytest.raises(InvalidState):
+        service.list_on_negative_list(
+            session,
+            zone,
+            ent.id,
+            reason_category="fake_trade",
+            reason="重复",
+            listed_on=service.beijing_today(),
+        )
+    service.delist(session, zone, entry.id, reason="整改完毕", delisted_on=service.beijing_today())
+    sup = service.supervision_for(session, ent.id)
+    assert sup.hold_all is False and sup.tier == "C"
+
+
+def test_seriously_dishonest_customs_level_is_sanctioned_even_with_good_score(session):
+    ent = make_enterprise(session)
+    customs = agency(session, "customs")
+    tax = agency(session, "tax")
+    today = service.beijing_today()
+    service.report_item(session, tax, ent.id, ItemReport("tax_grade", today, value="A"))
+    service.report_item(
+        session, customs, ent.id, ItemReport("customs_level", today, value="seriously_dishonest")
+    )
+    sup = service.supervision_for(session, ent.id)
+    assert sup.hold_all and sup.tier == "E" and not sup.fast_track
+
+
+def test_zone_policy_overrides_tier_default(session):
+    ent = make_enterprise(session)
+    zone = agency(session, "zone_office")
+    service.set_policy(
+        session,
+        zone,
+        "C",
+        inspection_share=Decimal("0.08"),
+        manual_review=True,
+        hold_all=False,
+        fast_track=False,
+    )
+    sup = service.supervision_for(session, ent.id)
+    assert sup.inspection_share == Decimal("0.08") and sup.manual_review
+
+
+def test_policy_rejects_share_over_one_and_hold_with_fast_track(session):
+    zone = agency(session, "zone_office")
+    with pytest.raises(ValidationFailed) as exc:
+        service.set_policy(
+            session,
+            zone,
+            "B",
+            inspection_share=Decimal("1.5"),
+            manual_review=False,
+            hold_all=True,
+            fast_track=True,
+        )
+    assert {e.code for e in exc.value.errors} == {"out_of_range", "conflicts_with_hold_all"}
+
+
+def test_only_zone_office_sets_policy(session):
+    customs = agency(session, "customs")
+    with pytest.raises(Forbidden):
+        service.set_policy(
+            session,
+            customs,
+            "B",
+            inspection_share=Decimal("0.1"),
+            manual_review=False,
+            hold_all=False,
+            fast_track=False,
+        )
+
+
+def test_dishonest_level_caps_tier_at_d(session):
+    ent = make_enterprise(session)
+    customs = agency(session, "customs")
+    service.report_item(
+        session, customs, ent.id, ItemReport("customs_level", service.beijing_today(), value="dishonest")
+    )
+    sup = service.supervision_for(session, ent.id)
+    assert sup.tier == "D"  # 100 - 30 = 70
+    assert sup.manual_review and sup.inspection_share == Decimal("0.20")
+    assert dt.date.today()  # keep dt imported for readers of the dates above
