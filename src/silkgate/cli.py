@@ -66,8 +66,9 @@ def serve(
     from silkgate.migrate import upgrade_if_needed
 
     upgrade_if_needed()
+    port = port or _default_port()
     err_console.print(f"silkgate 已启动：http://{host}:{port}  （API 文档：/api/docs）")
-    uvicorn.run(create_app(), host=host, port=port or _default_port(), log_level="info")
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
 
 
 @app.command()

@@ -2,8 +2,8 @@
 parse_message) equals the official XSD's verdict (libxml2 XMLSchema over ../shared/reference).
 
 Each example takes a valid official sample and applies one random edit to one random field: new
-text (digits, letters, Chinese, blanks, empty, long), removal, duplication, or a swap with its
-next sibling.
+text (digits, letters, Chinese, blanks, empty, long), removal, duplication, a swap with its
+next sibling, or a stray attribute.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ texts = st.one_of(
         ["", " ", "0", "-0", "00000.1", ".5", "5.", "1e3", "20261301000000", "x" * 1001, "中" * 61]
     ),
 )
-edits = st.sampled_from(["text", "text", "text", "remove", "duplicate", "swap"])
+edits = st.sampled_from(["text", "text", "text", "remove", "duplicate", "swap", "attribute"])
 
 
 def _mutate(data: bytes, index: int, edit: str, new_text: str) -> bytes:
@@ -42,6 +42,8 @@ def _mutate(data: bytes, index: int, edit: str, new_text: str) -> bytes:
         replacement = b""
     elif edit == "duplicate":
         replacement = m.group(0) + m.group(0)
+    elif edit == "attribute":
+        replacement = m.group(0).replace(b">", b' x="1">', 1)
     else:
         nxt = LEAF.match(data, data.find(b"<", m.end()))
         if nxt is None:
@@ -73,3 +75,52 @@ def test_format_verdict_equals_official_xsd(
     data = _mutate(base, index, edit, new_text)
     official_ok = not xsd_errors(reference_dir, "202205", "import", data)
     assert _ours_ok(data) == official_ok
+
+
+DS_ELEMENT = re.compile(rb"<ds:(\w+)(?:\s[^>]*)?>")
+b64texts = st.one_of(
+    st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=", max_size=14),
+    st.text(alphabet="QUJD= \n", max_size=10),
+    st.sampled_from(["", "QUJD", "QUI=", "QQ==", "QR==", "QUJ=", "Q===", "QUJDRA"]),
+)
+
+
+def _mutate_signature(data: bytes, index: int, edit: str, new_text: str) -> bytes:
+    starts = [m for m in DS_ELEMENT.finditer(data) if m.group(1) != b"Signature"]
+    m = starts[index % len(starts)]
+    name = m.group(1)
+    end_tag = b"</ds:" + name + b">"
+    end = data.find(end_tag, m.end())
+    if end < 0:  # self-closing
+        return data
+    stop = end + len(end_tag)
+    if edit == "remove":
+        return data[: m.start()] + data[stop:]
+    if edit == "duplicate":
+        return data[:stop] + data[m.start() : stop] + data[stop:]
+    if edit == "swap":
+        return data[: m.start()] + m.group(0).replace(b' Algorithm="', b' Other="') + data[m.end() :]
+    if edit == "attribute":
+        return data[: m.start()] + m.group(0).replace(b">", b' Id="a1">', 1) + data[m.end() :]
+    if b"<" in data[m.end() : end]:
+        return data  # a container: text edits go to leaves
+    return data[: m.end()] + new_text.encode() + data[end:]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(index=st.integers(0, 10_000), edit=edits, new_text=b64texts)
+def test_signature_verdict_equals_official_xsd(
+    reference_dir: Path, index: int, edit: str, new_text: str
+) -> None:
+    data = _mutate_signature(sample_621_with(reference_dir, 1), index, edit, new_text)
+    official_ok = not xsd_errors(reference_dir, "202205", "import", data)
+    assert _ours_ok(data) == official_ok
+
+
+def test_base64_outside_the_alphabet_is_refused_although_libxml2_lets_it_pass(reference_dir: Path) -> None:
+    """XSD 1.0 base64Binary allows only A–Z a–z 0–9 + / = and blanks; libxml2 skips other characters.
+    We follow the XSD: a DigestValue of "!!!!" is not Base64."""
+    data = _mutate_signature(sample_621_with(reference_dir, 1), 7157, "text", "!!!!")
+    assert b"<ds:DigestValue>!!!!</ds:DigestValue>" in data
+    assert not xsd_errors(reference_dir, "202205", "import", data)  # libxml2's leniency
+    assert not _ours_ok(data)

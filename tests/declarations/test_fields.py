@@ -219,6 +219,15 @@ CASES = [
         "code_invalid",
     ),
     (
+        "gcode digits",
+        "621",
+        b"<ceb:gcode>8541401000</ceb:gcode>",
+        b"<ceb:gcode>85414010AB</ceb:gcode>",
+        INVL + "gcode",
+        "not_digits",
+        "code_invalid",
+    ),
+    (
         "unit2 code",
         "621",
         b"<ceb:unit2>035</ceb:unit2>",
@@ -331,7 +340,7 @@ def test_root_attributes(reference_dir: Path) -> None:
     extra = data.replace(anchor, anchor + b' foo="1"', 1)
     with pytest.raises(MessageRejected) as info:
         parse_message(extra, max_bytes=MAX)
-    assert [(e.field, e.code) for e in info.value.errors] == [("@foo", "unknown_element")]
+    assert [(e.field, e.code) for e in info.value.errors] == [("@foo", "unknown_attribute")]
     xsi = b' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://www.chinaport.gov.cn/ceb x.xsd"'
     assert parse_message(data.replace(anchor, anchor + xsi, 1), max_bytes=MAX).documents
 
@@ -383,3 +392,33 @@ def test_documents_and_keys(reference_dir: Path) -> None:
     )
     assert order.head["ebcCode"] == "1105910159" and order.lines[1]["gnum"] == "2"
     assert parsed.transfer["copCode"] and parsed.signed
+
+
+def test_stray_attributes_below_the_root(reference_dir: Path) -> None:
+    data = sample_621_with(reference_dir, 2)
+    on_leaf = data.replace(b"<ceb:gcode>", b'<ceb:gcode lang = "zh">', 1)
+    on_node = data.replace(b"<ceb:InventoryHead>", b"<ceb:InventoryHead id='x'>", 1)
+    on_ds = data.replace(b"<ds:SignedInfo>", b'<ds:SignedInfo Id="s1">', 1)
+    quoted_text = data.replace(b"<ceb:note></ceb:note>", b"<ceb:note>a=\"b\" c='d'</ceb:note>", 1)
+    for doc, expected in [
+        (on_leaf, [("Inventory[1].InventoryList[1].gcode.@lang", "unknown_attribute")]),
+        (on_node, [("Inventory[1].InventoryHead.@id", "unknown_attribute")]),
+        (on_ds, [("Signature.@Id", "unknown_attribute")]),
+    ]:
+        with pytest.raises(MessageRejected) as info:
+            parse_message(doc, max_bytes=MAX)
+        assert [(e.field, e.code) for e in info.value.errors] == expected
+    assert parse_message(quoted_text, max_bytes=MAX).documents  # text that looks like attributes is text
+
+
+def test_valid_messages_stay_on_the_fast_paths(reference_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The precise passes (structure, attributes) only run for broken messages: the hot path stays one walk."""
+    from silkgate.declarations import messages
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("a precise pass ran on a valid message")
+
+    monkeypatch.setattr(messages, "_walk_xml_precise", refuse)
+    monkeypatch.setattr(messages, "_stray_attributes", refuse)
+    for data in (sample_621_with(reference_dir, 4), read_sample(reference_dir, "CEB311Message.xml")):
+        assert parse_message(data, max_bytes=MAX).documents

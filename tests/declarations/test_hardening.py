@@ -76,6 +76,9 @@ EXTERNAL_DTD = (
         ("json no type", b'{"guid": "x"}', "unknown_message_type"),
         ("json unknown type", b'{"messageType": "CEB999"}', "unknown_message_type"),
         ("json edition lacks type", b'{"messageType": "CEB213", "edition": "2018"}', "type_not_in_edition"),
+        ("json edition not a string", b'{"messageType": "CEB311", "edition": 2018}', "json_malformed"),
+        ("json nesting bomb", b"[" * 200_000 + b"]" * 200_000, "json_malformed"),
+        ("json invalid utf-8", b'{"messageType": "CEB311\xff"}', "xml_encoding"),
     ],
 )
 def test_hostile_or_broken_input_is_rejected_with_a_clear_code(name: str, data: bytes, code: str) -> None:
@@ -131,3 +134,13 @@ def test_prefix_agnostic(reference_dir: Path) -> None:
 def test_bom_and_crlf_are_fine(reference_dir: Path) -> None:
     data = sample_621_with(reference_dir, 1)
     assert parse_message(b"\xef\xbb\xbf" + data.replace(b"\n", b"\r\n"), max_bytes=MAX).documents
+
+
+def test_json_with_bom(reference_dir: Path) -> None:
+    import json
+
+    from silkgate.declarations.jsonform import to_json
+
+    obj = to_json(parse_message(sample_621_with(reference_dir, 1), max_bytes=MAX))
+    data = b"\xef\xbb\xbf" + json.dumps(obj).encode()
+    assert parse_message(data, max_bytes=MAX).fmt == "json"

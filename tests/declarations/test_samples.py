@@ -54,6 +54,8 @@ PLACEHOLDERS = {
         ("currency", "not_in_code_list", "aaa"),
         ("unit", "not_in_code_list", "aaa"),
     },
+    "CEB604Message.xml": {("statisticsFlag", "bad_value", "1")},  # annotation: A-简化申报 / B-汇总申报
+    "2018-113/CEB604Message.xml": {("statisticsFlag", "bad_value", "1")},
     "2018-113/CEB603Message.xml": {
         ("country", "not_in_code_list", "001"),
         ("ieFlag", "bad_value", "a"),

@@ -75,3 +75,10 @@ def test_list_that_contradicts_its_order_is_refused_naming_the_item(world: World
         select(Receipt).where(Receipt.declaration_id == lst.declaration_id, Receipt.return_status == "100")
     ).first()
     assert rec is not None and "第1项数量" in rec.return_info
+
+
+def test_a_whole_transaction_in_arrival_order_ends_departed(world: World) -> None:
+    tx = world.tx()
+    for data in M.transaction_messages(tx):
+        world.send(data)
+    assert world.list_of(tx).status == "departed"

@@ -146,3 +146,17 @@ def test_tax_free_ledger_shows_why_an_export_does_not_qualify(world: World, sess
     assert not rows[elsewhere.id].decision.qualifies
     assert "0101" in rows[elsewhere.id].decision.reasons[0]
     assert ledgers.ledger_xlsx(list(rows.values()))[:2] == b"PK"
+
+
+def test_tax_records_follow_a_return(world: World, session: Session) -> None:
+    """The ledger nets the return off its list; the deemed-income revenue drops in the quarter of return."""
+    tx = world.tx()  # 33 USD = 234.30 CNY, exported 2026-03-05 (Q1)
+    lst = world.ship(tx)
+    back = dt.datetime(2026, 4, 10, 10, tzinfo=BEIJING_NOON)  # Q2
+    world.send(M.refund_xml(tx, lst.invt_no, [(2, Decimal("1"))], "破损", back), back)  # the 8 USD mug
+    (row,) = ledgers.tax_free_ledger(session, world.seller.id, dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    assert row.returned_cny == Decimal("56.80") and row.net_cny == Decimal("177.50")
+    st = ledgers.deemed_statement(session, world.seller.id, 2026)
+    assert st is not None
+    assert [p.revenue for p in st.periods[:2]] == [Decimal("234.30"), Decimal("-56.80")]
+    assert st.periods[4].cumulative_revenue == Decimal("177.50")

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from export.export_world import BEIJING_NOON, MUG, World
 from factories import make_org
 from silkgate.auth.principal import Principal
-from silkgate.declarations.messages import parse_message
 from silkgate.exceptions import InvalidState, ValidationFailed
 from silkgate.export import summary
 from silkgate.kit import safexml
@@ -83,9 +82,11 @@ def test_submitted_ceb701_is_valid_against_the_official_xsd_and_customs_accepts(
     xsd = reference_dir / "ceb" / "xsd" / "202205" / "海关跨境出口业务节点报文定义202205.xsd"
     schema = safexml.load_schema(str(xsd))
     assert safexml.validate_against(schema, safexml.bare_parse(xml)) == []
-    parsed = parse_message(xml, max_bytes=1_000_000)
-    assert parsed.message_type == "CEB701"
-    assert [ln["invtNo"] for ln in parsed.documents[0].lines] == sorted(lst.invt_no for lst in shipped[:2])
+    root = safexml.bare_parse(xml)
+    ns = {"ceb": "http://www.chinaport.gov.cn/ceb"}
+    assert root.findtext("ceb:SummaryApply/ceb:SummaryApplyHead/ceb:summaryFlag", namespaces=ns) == "2"
+    listed = [e.text for e in root.findall("ceb:SummaryApply/ceb:SummaryApplyList/ceb:invtNo", ns)]
+    assert listed == sorted(lst.invt_no for lst in shipped[:2])
     with pytest.raises(InvalidState):
         summary.submit(session, us.id, seller_principal(world.seller))
     with pytest.raises(ValidationFailed) as bad:
@@ -123,3 +124,38 @@ def test_another_zones_customs_cannot_see_the_summary(
             entry_id="",
             info="不属本关区",
         )
+
+
+def test_summary_sent_by_the_enterprise_itself_is_checked_against_the_rules(
+    world: World, session: Session, shipped: list[ExportList]
+) -> None:
+    from silkgate.declarations.synthetic import Party
+    from silkgate.export import messages as M
+
+    seller = Party(world.seller.customs_code, world.seller.name)
+    head = {
+        "guid": "8E5D7A2C-4B1F-4C3A-9D2E-1F0A3B4C5D6E",
+        "appType": "1",
+        "appTime": "20260410100000",
+        "appStatus": "2",
+        "customsCode": "0509",
+        "copNo": "SELF-2026-03-01",
+        "agentCode": seller.code,
+        "agentName": seller.name,
+        "ebcCode": seller.code,
+        "ebcName": seller.name,
+        "declAgentCode": seller.code,
+        "declAgentName": seller.name,
+        "summaryFlag": "2",
+        "itemNameFlag": "1",
+        "msgCount": "1",
+        "msgSeqNo": "1",
+    }
+    mixed = [shipped[0].invt_no, shipped[2].invt_no]  # the US and the German list cannot share a declaration
+    out = world.send(M.summary_apply_xml(head, mixed, seller))
+    refused = [r for r in out if r["return_status"] == "100"]
+    assert refused and "同一运抵国" in str(refused[0]["return_info"])
+    head["guid"], head["copNo"] = "8E5D7A2C-4B1F-4C3A-9D2E-1F0A3B4C5D6F", "SELF-2026-03-02"
+    out = world.send(M.summary_apply_xml(head, [shipped[0].invt_no, shipped[1].invt_no], seller))
+    assert any(r["return_status"] == "399" for r in out)
+    assert shipped[0].summary_id is not None and shipped[0].summary_id == shipped[1].summary_id

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from browser_support import launch_chromium, live_server, login, shot
+
+sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.browser
 
 
 def test_bank_reviews_with_grant_and_is_refused_without(tmp_path: Path) -> None:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    from browser_support import launch_chromium, live_server, login, shot
-
-    with live_server(tmp_path) as base, playwright_api.sync_playwright() as pw:
+    with live_server(tmp_path, steps=("registry", "finance")) as base, sync_api.sync_playwright() as pw:
         browser = launch_chromium(pw)
         try:
             bank = browser.new_context(locale="zh-CN").new_page()

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from silkgate.finance import api, rules, schemas, service
+from silkgate.finance import api, pages, rules, schemas, service
 from silkgate.finance.access import RequireGrant
 from silkgate.kit.cebtime import now_utc
 from silkgate.models.finance import GRANT_SLICES, FinancingApplication, InsurancePolicy
@@ -154,7 +154,11 @@ BANK_FACING = [
 
 def test_every_enterprise_scoped_finance_route_depends_on_the_grant_check() -> None:
     assert len(BANK_FACING) == 12
-    missing = [r.path for r in BANK_FACING if _grant_dependency(r) is None]
+    page_routes = [
+        r for r in pages.router.routes if isinstance(r, APIRoute) and "/enterprises/{enterprise_id}" in r.path
+    ]
+    assert len(page_routes) == 2  # the review page and its actions
+    missing = [r.path for r in (*BANK_FACING, *page_routes) if _grant_dependency(r) is None]
     assert missing == []
 
 

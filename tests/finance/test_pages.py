@@ -63,3 +63,27 @@ def test_zone_office_sees_figures_and_exports(session: Session, client: TestClie
     assert Decimal(pledge["amount"]) >= Decimal("1000")
     x = client.get("/finance/figures.xlsx", headers=headers)
     assert x.status_code == 200 and x.content[:2] == b"PK"
+
+
+def test_enterprise_applies_through_the_form_and_sees_field_errors(
+    session: Session, client: TestClient, world: World
+) -> None:
+    w = world
+    form = {
+        "bank_org_id": str(w.bank_org_id),
+        "product": "warehouse_pledge",
+        "amount_requested": "900",
+        "term_days": "90",
+        "purpose": "备货",
+        "stock_id": f"overseas:{w.stock_id}",
+        "pledge_quantity": "30",
+    }
+    ok = client.post(
+        "/finance/applications", headers=w.headers(w.seller_key), data=form, follow_redirects=False
+    )
+    assert ok.status_code == 303
+    assert [a.product for a in service.list_own_applications(session, w.seller_p)] == ["warehouse_pledge"]
+    too_much = client.post(
+        "/finance/applications", headers=w.headers(w.seller_key), data={**form, "pledge_quantity": "71"}
+    )
+    assert too_much.status_code == 422 and "不得重复质押" in too_much.text

@@ -34,3 +34,5 @@ def test_logistics_pages(session: Session, client: TestClient) -> None:
     assert d.status_code == 200 and "库容利用率" in d.text
     assert client.get("/track").status_code == 200
     assert client.get("/logistics", follow_redirects=False).status_code == 303
+    x = client.get("/logistics/figures.xlsx", headers=auth_headers(session, office.id))
+    assert x.status_code == 200 and x.content[:2] == b"PK"

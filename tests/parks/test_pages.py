@@ -36,11 +36,15 @@ def test_parks_pages(session: Session, client: TestClient) -> None:
     added = client.post(
         f"/parks/{park.id}/tenants",
         headers=op_h,
-        data={"enterprise_id": str(ent.id), "role": "seller"},
+        data={"enterprise": ent.customs_code, "role": "seller"},
         follow_redirects=False,
     )
     assert added.status_code == 303
     page = client.get(f"/parks/{park.id}", headers=op_h)
     assert ent.name in page.text and "占全区比重" in page.text
-    bad = client.post(f"/parks/{park.id}/tenants", headers=op_h, data={"enterprise_id": "", "role": "seller"})
-    assert bad.status_code == 422 and "请填写入驻企业的备案编号" in bad.text
+    bad = client.post(f"/parks/{park.id}/tenants", headers=op_h, data={"enterprise": "123", "role": "seller"})
+    assert bad.status_code == 422 and "统一社会信用代码（18位）" in bad.text
+
+    x = client.get("/parks/export.xlsx", headers=office_h)
+    assert x.status_code == 200 and x.content[:2] == b"PK"
+    assert client.get("/parks/export.xlsx", headers=op_h).status_code == 403

@@ -19,7 +19,10 @@ ORDERS = list(itertools.permutations(("order", "payment", "waybill", "inventory"
 
 @pytest.mark.parametrize("arrival", ORDERS, ids=["-".join(k[0] for k in p) for p in ORDERS])
 def test_every_arrival_order_releases_the_list_once(
-    session: Session, make_tx: Callable[..., ImportTransaction], send: Callable[..., list], arrival: tuple[str, ...]
+    session: Session,
+    make_tx: Callable[..., ImportTransaction],
+    send: Callable[..., list],
+    arrival: tuple[str, ...],
 ) -> None:
     tx = make_tx(trade_mode="9610")
     messages = transaction_messages(tx)
@@ -29,12 +32,18 @@ def test_every_arrival_order_releases_the_list_once(
         if n < 3:
             assert declaration_status(session, "inventory", order_no=tx.order_no) in (None, "waiting")
     assert declaration_status(session, "inventory", order_no=tx.order_no) == "released"
-    inv_id = session.scalar(select(Declaration.id).where(Declaration.kind == "inventory", Declaration.order_no == tx.order_no))
+    inv_id = session.scalar(
+        select(Declaration.id).where(Declaration.kind == "inventory", Declaration.order_no == tx.order_no)
+    )
     released = session.scalar(
-        select(func.count()).select_from(Receipt).where(Receipt.declaration_id == inv_id, Receipt.return_status == "800")
+        select(func.count())
+        .select_from(Receipt)
+        .where(Receipt.declaration_id == inv_id, Receipt.return_status == "800")
     )
     assert released == 1
-    assert session.scalar(select(func.count()).select_from(TaxBill).where(TaxBill.declaration_id == inv_id)) == 1
+    assert (
+        session.scalar(select(func.count()).select_from(TaxBill).where(TaxBill.declaration_id == inv_id)) == 1
+    )
     for kind in ("order", "payment", "waybill"):
         assert declaration_status(session, kind, order_no=tx.order_no) == "released"
 
@@ -48,12 +57,20 @@ def test_list_first_says_which_documents_are_missing(
     assert receipt.message_type == "CEB621"
     assert receipt.receipt_type == "CEB622"
     assert receipt.return_status == "120"
-    assert "电子订单" in receipt.return_info and "支付凭证" in receipt.return_info and "物流运单" in receipt.return_info
+    assert (
+        "电子订单" in receipt.return_info
+        and "支付凭证" in receipt.return_info
+        and "物流运单" in receipt.return_info
+    )
     send(messages["order"])
     (after_payment,) = send(messages["payment"])
     assert after_payment.message_type == "CEB411"
-    inv_id = session.scalar(select(Declaration.id).where(Declaration.kind == "inventory", Declaration.order_no == tx.order_no))
-    infos = list(session.scalars(select(DeclarationEvent.info).where(DeclarationEvent.declaration_id == inv_id)))
+    inv_id = session.scalar(
+        select(Declaration.id).where(Declaration.kind == "inventory", Declaration.order_no == tx.order_no)
+    )
+    infos = list(
+        session.scalars(select(DeclarationEvent.info).where(DeclarationEvent.declaration_id == inv_id))
+    )
     assert any("物流运单" in i and "尚未收到" in i for i in infos)
 
 

@@ -93,7 +93,11 @@ def test_change_before_release_replaces_the_list_and_delete_removes_it(
     tx.guids.pop("inventory")
     receipts = send(inventory_xml(tx, app_type="2"))
     assert receipts[-1].return_status == "800", receipts
-    version = session.scalar(select(Declaration.version).where(Declaration.kind == "inventory", Declaration.order_no == tx.order_no))
+    version = session.scalar(
+        select(Declaration.version).where(
+            Declaration.kind == "inventory", Declaration.order_no == tx.order_no
+        )
+    )
     assert version == 2
     other = make_tx()
     send(inventory_xml(other))
@@ -148,14 +152,24 @@ HOSTILE = {
         b"<lolz>&lol2;</lolz>",
         "xml_dtd_forbidden",
     ),
-    "wrong_encoding": ('<?xml version="1.0" encoding="GBK"?><ceb:CEB311Message/>'.encode("gbk"), "xml_encoding"),
-    "truncated": (b'<?xml version="1.0" encoding="UTF-8"?>\n<ceb:CEB311Message xmlns:ceb="http://www.chinaport.gov.cn/ceb" guid="A', "xml_malformed"),
+    "wrong_encoding": (
+        '<?xml version="1.0" encoding="GBK"?><ceb:CEB311Message/>'.encode("gbk"),
+        "xml_encoding",
+    ),
+    "truncated": (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<ceb:CEB311Message xmlns:ceb="http://www.chinaport.gov.cn/ceb" guid="A',
+        "xml_malformed",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(HOSTILE))
 def test_hostile_or_broken_xml_is_refused_with_only_the_raw_message_kept(
-    session: Session, send: Callable[..., list], trade: TradeSetup, principal_of: Callable[[str], Principal], case: str
+    session: Session,
+    send: Callable[..., list],
+    trade: TradeSetup,
+    principal_of: Callable[[str], Principal],
+    case: str,
 ) -> None:
     data, code = HOSTILE[case]
     sender = principal_of(trade.parties.platforms[0].code)
@@ -170,8 +184,12 @@ def test_hostile_or_broken_xml_is_refused_with_only_the_raw_message_kept(
 
 
 def test_oversize_message_is_refused_and_kept(
-    session: Session, send: Callable[..., list], trade: TradeSetup, principal_of: Callable[[str], Principal],
-    monkeypatch: pytest.MonkeyPatch, make_tx: Callable[..., ImportTransaction],
+    session: Session,
+    send: Callable[..., list],
+    trade: TradeSetup,
+    principal_of: Callable[[str], Principal],
+    monkeypatch: pytest.MonkeyPatch,
+    make_tx: Callable[..., ImportTransaction],
 ) -> None:
     from silkgate.config import get_settings
 
@@ -180,7 +198,9 @@ def test_oversize_message_is_refused_and_kept(
     assert len(data) > 2000
     before = _counts(session)
     (refused,) = send(data, sender=principal_of(trade.parties.platforms[0].code))
-    assert refused.receipt_type == "CEB900" and "xml_too_large" in {e["code"] for e in refused.errors} | {refused.errors[0]["code"]}
+    assert refused.receipt_type == "CEB900" and "xml_too_large" in {e["code"] for e in refused.errors} | {
+        refused.errors[0]["code"]
+    }
     assert _counts(session) == {**before, "raw": before["raw"] + 1}
 
 
@@ -205,13 +225,19 @@ def test_a_1210_list_beyond_the_bonded_stock_is_rejected_and_takes_nothing(
     _release(send, tx)
     assert declaration_status(session, "inventory", order_no=tx.order_no) == "rejected"
     receipt = session.scalars(
-        select(Receipt).where(Receipt.declared_type == "CEB621", Receipt.return_status == "100").order_by(Receipt.id.desc())
+        select(Receipt)
+        .where(Receipt.declared_type == "CEB621", Receipt.return_status == "100")
+        .order_by(Receipt.id.desc())
     ).first()
     assert receipt is not None and "库存不足" in receipt.return_info
     assert receipt.errors[0]["code"] == "bonded_stock_insufficient"
     session.refresh(stock)
     assert stock.quantity == tx.lines[0].qty - 1
-    index = session.scalar(select(Declaration.buyer_id_index).where(Declaration.kind == "inventory", Declaration.order_no == tx.order_no))
+    index = session.scalar(
+        select(Declaration.buyer_id_index).where(
+            Declaration.kind == "inventory", Declaration.order_no == tx.order_no
+        )
+    )
     assert quota.annual_quota_used(session, index or "", tx.declared_at.year) == Decimal("0")
     assert session.scalar(select(func.count()).select_from(TaxBill)) == 0
 
@@ -225,7 +251,9 @@ def test_a_1210_list_within_stock_deducts_it(
     _release(send, tx)
     assert declaration_status(session, "inventory", order_no=tx.order_no) == "released"
     stock = session.scalars(
-        select(BondedStock).where(BondedStock.owner_code == tx.seller.code, BondedStock.item_no == tx.lines[0].product.item_no)
+        select(BondedStock).where(
+            BondedStock.owner_code == tx.seller.code, BondedStock.item_no == tx.lines[0].product.item_no
+        )
     ).one()
     assert stock.quantity == Decimal("100000") - tx.lines[0].qty
 
@@ -252,5 +280,9 @@ def test_demo_clock_dates_the_decision(
     when = dt.datetime(2026, 10, 3, 2, 0, tzinfo=dt.UTC)
     for data in transaction_messages(tx).values():
         send(data, received_at=when)
-    released_at = session.scalar(select(Declaration.released_at).where(Declaration.kind == "inventory", Declaration.order_no == tx.order_no))
+    released_at = session.scalar(
+        select(Declaration.released_at).where(
+            Declaration.kind == "inventory", Declaration.order_no == tx.order_no
+        )
+    )
     assert released_at == when

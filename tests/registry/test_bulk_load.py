@@ -64,10 +64,23 @@ def registry_file(seed: int, *, bad_rows: bool = False) -> dict[str, Any]:
     doc: dict[str, Any] = {"zone": "140800", "enterprises": sellers, "commodities": goods}
     if bad_rows:
         doc["enterprises"].append(
-            {"uscc": sellers[0]["uscc"][:17] + "0", "customs_code": "1408", "name": "坏数据有限公司", "roles": ["shop"]}
+            {
+                "uscc": sellers[0]["uscc"][:17] + "0",
+                "customs_code": "1408",
+                "name": "坏数据有限公司",
+                "roles": ["shop"],
+            }
         )
         doc["commodities"].append(
-            {"owner_customs_code": "9999999999", "item_no": "BAD-1", "name": "坏商品", "hs_code": "123", "unit": "035", "origin_country": "601", "unit_price": "1"}
+            {
+                "owner_customs_code": "9999999999",
+                "item_no": "BAD-1",
+                "name": "坏商品",
+                "hs_code": "123",
+                "unit": "035",
+                "origin_country": "601",
+                "unit_price": "1",
+            }
         )
     return doc
 
@@ -134,7 +147,10 @@ def test_identities_go_to_the_clearance_identity_registry(session: Session) -> N
         session,
         {
             "zone": "140800",
-            "identities": [{"name": "王伟", "id_number": good}, {"name": "李娜", "id_number": good[:17] + ("0" if good[17] != "0" else "1")}],
+            "identities": [
+                {"name": "王伟", "id_number": good},
+                {"name": "李娜", "id_number": good[:17] + ("0" if good[17] != "0" else "1")},
+            ],
         },
     )
     assert [o.outcome for o in report.outcomes] == ["added", "rejected"]
@@ -147,7 +163,9 @@ def test_csv_and_excel_files_are_read_one_kind_per_file_or_sheet(tmp_path: Path)
     csv_path = tmp_path / "enterprises.csv"
     lines = ["uscc,customs_code,name,roles,approved"]
     for e in doc["enterprises"]:
-        lines.append(f"{e['uscc']},{e['customs_code']},{e['name']},{'、'.join(e['roles'])},{'是' if e['approved'] else '否'}")
+        lines.append(
+            f"{e['uscc']},{e['customs_code']},{e['name']},{'、'.join(e['roles'])},{'是' if e['approved'] else '否'}"
+        )
     csv_path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
     from_csv = read_load_file(csv_path)
     assert from_csv["enterprises"][3]["roles"] == ["logistics", "warehouse"]
@@ -159,11 +177,23 @@ def test_csv_and_excel_files_are_read_one_kind_per_file_or_sheet(tmp_path: Path)
     sheet.title = "企业"
     sheet.append(["uscc", "customs_code", "name", "roles", "approved"])
     for e in doc["enterprises"]:
-        sheet.append([e["uscc"], e["customs_code"], e["name"], ";".join(e["roles"]), 1 if e["approved"] else 0])
+        sheet.append(
+            [e["uscc"], e["customs_code"], e["name"], ";".join(e["roles"]), 1 if e["approved"] else 0]
+        )
     goods = workbook.create_sheet("commodities")
     goods.append(["owner_customs_code", "item_no", "name", "hs_code", "unit", "origin_country", "unit_price"])
     for g in doc["commodities"]:
-        goods.append([g["owner_customs_code"], g["item_no"], g["name"], int(g["hs_code"]), g["unit"], g["origin_country"], float(g["unit_price"])])
+        goods.append(
+            [
+                g["owner_customs_code"],
+                g["item_no"],
+                g["name"],
+                int(g["hs_code"]),
+                g["unit"],
+                g["origin_country"],
+                float(g["unit_price"]),
+            ]
+        )
     xlsx = tmp_path / "registry.xlsx"
     workbook.save(xlsx)
     from_xlsx = read_load_file(xlsx)

@@ -7,11 +7,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from factories import auth_headers, make_commodity, make_enterprise, make_org
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from factories import auth_headers, make_commodity, make_enterprise, make_org
 from silkgate.auth import kinds
 from silkgate.exceptions import ValidationFailed
 from silkgate.models.registry import TariffLine
@@ -42,15 +42,21 @@ def test_seller_files_goods_with_rates_from_the_tariff_table(client: TestClient,
     assert Decimal(goods["consumption_tax_rate"]) == Decimal("0.15")
     assert goods["positive_list"] is True
     assert Decimal(goods["unit_price"]) == Decimal("258.00")
-    milk = dict(GOOD, item_no="YC-002", hs_code="0402210000", name="全脂奶粉", unit="035", unit2=None, barcode=None)
+    milk = dict(
+        GOOD, item_no="YC-002", hs_code="0402210000", name="全脂奶粉", unit="035", unit2=None, barcode=None
+    )
     r = client.post("/api/v1/commodities", json=milk, headers=auth_headers(session, seller.org_id))
     assert Decimal(r.json()["vat_rate"]) == Decimal("0.09")  # agricultural product: 9%
 
 
-def test_bad_commodity_names_each_field_and_duplicate_item_is_409(client: TestClient, session: Session) -> None:
+def test_bad_commodity_names_each_field_and_duplicate_item_is_409(
+    client: TestClient, session: Session
+) -> None:
     seller = make_enterprise(session)
     headers = auth_headers(session, seller.org_id)
-    bad = dict(GOOD, hs_code="33049900", origin_country="AUS", unit="KG", barcode="9312345678900", unit_price="-1")
+    bad = dict(
+        GOOD, hs_code="33049900", origin_country="AUS", unit="KG", barcode="9312345678900", unit_price="-1"
+    )
     r = client.post("/api/v1/commodities", json=bad, headers=headers)
     assert r.status_code == 422
     assert {(e["field"], e["code"]) for e in r.json()["errors"]} == {
@@ -77,12 +83,18 @@ def test_only_approved_sellers_and_platforms_file_goods(client: TestClient, sess
 def test_changing_the_hs_code_takes_the_new_lines_rates(client: TestClient, session: Session) -> None:
     seller = make_enterprise(session)
     goods = make_commodity(session, seller, hs_code="3304990099")
-    r = client.patch(f"/api/v1/commodities/{goods.id}", json={"hs_code": "2204210000"}, headers=auth_headers(session, seller.org_id))
+    r = client.patch(
+        f"/api/v1/commodities/{goods.id}",
+        json={"hs_code": "2204210000"},
+        headers=auth_headers(session, seller.org_id),
+    )
     assert r.status_code == 200
     assert Decimal(r.json()["consumption_tax_rate"]) == Decimal("0.10")  # wine: 其他酒 10%
 
 
-def test_shipped_table_is_loaded_and_every_line_exists_in_the_2023_tariff(session: Session, reference_dir: Path) -> None:
+def test_shipped_table_is_loaded_and_every_line_exists_in_the_2023_tariff(
+    session: Session, reference_dir: Path
+) -> None:
     raw, _ = read_tariff_csv(TARIFF_FILE.read_bytes())
     assert len(raw) >= 150
     with (reference_dir / "codes" / "derived" / "hs8_2023.csv").open(encoding="utf-8") as fh:
@@ -99,8 +111,22 @@ def test_shipped_table_is_loaded_and_every_line_exists_in_the_2023_tariff(sessio
 def test_zone_line_overrides_national_and_ten_digits_beat_eight(session: Session) -> None:
     rows = service.parse_tariff_rows(
         [
-            {"hs_code": "3304990099", "name": "普通护肤品", "vat_rate": "0.13", "consumption_tax_rate": "0", "tariff_rate": "0.01", "positive_list": "1"},
-            {"hs_code": "33049900", "name": "其他美容品", "vat_rate": "0.13", "consumption_tax_rate": "0.15", "tariff_rate": "0.02", "positive_list": "0"},
+            {
+                "hs_code": "3304990099",
+                "name": "普通护肤品",
+                "vat_rate": "0.13",
+                "consumption_tax_rate": "0",
+                "tariff_rate": "0.01",
+                "positive_list": "1",
+            },
+            {
+                "hs_code": "33049900",
+                "name": "其他美容品",
+                "vat_rate": "0.13",
+                "consumption_tax_rate": "0.15",
+                "tariff_rate": "0.02",
+                "positive_list": "0",
+            },
         ]
     )
     service.load_tariff(session, "140800", rows, source="test")
@@ -115,9 +141,30 @@ def test_tariff_rows_are_validated_row_by_row_and_nothing_is_written(session: Se
     with pytest.raises(ValidationFailed) as caught:
         rows = service.parse_tariff_rows(
             [
-                {"hs_code": "33049900", "name": "美容品", "vat_rate": "0.13", "consumption_tax_rate": "0.15", "tariff_rate": "0.01", "positive_list": "1"},
-                {"hs_code": "3304", "name": "", "vat_rate": "13", "consumption_tax_rate": "x", "tariff_rate": "0.01", "positive_list": "maybe"},
-                {"hs_code": "33049900", "name": "重复", "vat_rate": "0.13", "consumption_tax_rate": "0", "tariff_rate": "0", "positive_list": "0"},
+                {
+                    "hs_code": "33049900",
+                    "name": "美容品",
+                    "vat_rate": "0.13",
+                    "consumption_tax_rate": "0.15",
+                    "tariff_rate": "0.01",
+                    "positive_list": "1",
+                },
+                {
+                    "hs_code": "3304",
+                    "name": "",
+                    "vat_rate": "13",
+                    "consumption_tax_rate": "x",
+                    "tariff_rate": "0.01",
+                    "positive_list": "maybe",
+                },
+                {
+                    "hs_code": "33049900",
+                    "name": "重复",
+                    "vat_rate": "0.13",
+                    "consumption_tax_rate": "0",
+                    "tariff_rate": "0",
+                    "positive_list": "0",
+                },
             ]
         )
         service.load_tariff(session, "140800", rows, source="test")
@@ -147,7 +194,11 @@ def test_missing_columns_are_named() -> None:
 def test_zone_office_loads_a_csv_over_the_api_and_others_cannot(client: TestClient, session: Session) -> None:
     office = make_org(session, kinds.ZONE_OFFICE)
     body = "hs_code,name,vat_rate,consumption_tax_rate,tariff_rate,positive_list\n8516310000,电吹风（本区）,0.13,0,0.07,1\n"
-    r = client.post("/api/v1/tariff", content=body.encode(), headers={**auth_headers(session, office.id), "content-type": "text/csv"})
+    r = client.post(
+        "/api/v1/tariff",
+        content=body.encode(),
+        headers={**auth_headers(session, office.id), "content-type": "text/csv"},
+    )
     assert r.status_code == 200, r.text
     assert r.json() == {"rows": 1, "added": 1, "updated": 0, "removed": 0}
     line = client.get("/api/v1/tariff/8516310000", headers=auth_headers(session, office.id)).json()

@@ -6,12 +6,12 @@ from __future__ import annotations
 import io
 import random
 
-from factories import auth_headers, make_enterprise, make_org
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from factories import auth_headers, make_enterprise, make_org
 from silkgate.auth import kinds
 from silkgate.demo import synth
 from silkgate.models.org import AuditEntry, Organisation
@@ -60,7 +60,9 @@ def test_zone_office_files_and_approves_an_enterprise(client: TestClient, sessio
     assert again.status_code == 409 and again.json()["code"] == "invalid_state"
 
 
-def test_bad_filing_gets_422_naming_every_field_and_writes_nothing(client: TestClient, session: Session) -> None:
+def test_bad_filing_gets_422_naming_every_field_and_writes_nothing(
+    client: TestClient, session: Session
+) -> None:
     office = make_org(session, kinds.ZONE_OFFICE)
     headers = auth_headers(session, office.id)
     before = session.scalar(select(Enterprise.id).order_by(Enterprise.id.desc()).limit(1))
@@ -91,13 +93,17 @@ def test_bad_filing_gets_422_naming_every_field_and_writes_nothing(client: TestC
 
 def test_wrong_types_are_named_too(client: TestClient, session: Session) -> None:
     headers = auth_headers(session, make_org(session, kinds.ZONE_OFFICE).id)
-    r = client.post("/api/v1/enterprises", json={"roles": "seller", "shops": [{"platform": 3}]}, headers=headers)
+    r = client.post(
+        "/api/v1/enterprises", json={"roles": "seller", "shops": [{"platform": 3}]}, headers=headers
+    )
     assert r.status_code == 422
     fields = {e["field"] for e in r.json()["errors"]}
     assert {"roles", "shops[0].platform"} <= fields
 
 
-def test_duplicate_uscc_and_customs_code_get_409_naming_the_field(client: TestClient, session: Session) -> None:
+def test_duplicate_uscc_and_customs_code_get_409_naming_the_field(
+    client: TestClient, session: Session
+) -> None:
     existing = make_enterprise(session)
     headers = auth_headers(session, make_org(session, kinds.ZONE_OFFICE).id)
     body = _filing(random.Random(3), uscc=existing.uscc, customs_code=existing.customs_code)
@@ -106,7 +112,10 @@ def test_duplicate_uscc_and_customs_code_get_409_naming_the_field(client: TestCl
     assert r.headers["content-type"].startswith(PROBLEM)
     problem = r.json()
     assert problem["code"] == "duplicate"
-    assert {(e["field"], e["code"]) for e in problem["errors"]} == {("uscc", "duplicate"), ("customs_code", "duplicate")}
+    assert {(e["field"], e["code"]) for e in problem["errors"]} == {
+        ("uscc", "duplicate"),
+        ("customs_code", "duplicate"),
+    }
 
 
 def test_rejection_needs_a_reason_and_the_corrected_filing_returns_to_the_queue(
@@ -119,16 +128,22 @@ def test_rejection_needs_a_reason_and_the_corrected_filing_returns_to_the_queue(
     r = client.post(f"/api/v1/enterprises/{enterprise.id}/reject", json={}, headers=office_headers)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reason"
     r = client.post(
-        f"/api/v1/enterprises/{enterprise.id}/reject", json={"reason": "缺少报关单位备案回执"}, headers=office_headers
+        f"/api/v1/enterprises/{enterprise.id}/reject",
+        json={"reason": "缺少报关单位备案回执"},
+        headers=office_headers,
     )
     assert r.json()["status"] == "rejected" and r.json()["status_reason"] == "缺少报关单位备案回执"
     seen = client.get(f"/api/v1/enterprises/{enterprise.id}", headers=own_headers).json()
     assert seen["status"] == "rejected" and seen["status_reason"] == "缺少报关单位备案回执"
-    r = client.patch(f"/api/v1/enterprises/{enterprise.id}", json={"name_en": "Corrected Co."}, headers=own_headers)
+    r = client.patch(
+        f"/api/v1/enterprises/{enterprise.id}", json={"name_en": "Corrected Co."}, headers=own_headers
+    )
     assert r.status_code == 200 and r.json()["status"] == "pending"
 
 
-def test_change_after_approval_is_kept_as_history_with_who_and_what(client: TestClient, session: Session) -> None:
+def test_change_after_approval_is_kept_as_history_with_who_and_what(
+    client: TestClient, session: Session
+) -> None:
     enterprise = make_enterprise(session)
     headers = auth_headers(session, enterprise.org_id)
     old_phone = enterprise.contact_phone
@@ -146,7 +161,9 @@ def test_change_after_approval_is_kept_as_history_with_who_and_what(client: Test
     assert change["changes"]["roles"] == [["seller"], ["seller", "broker"]]
     assert change["actor_org_id"] == enterprise.org_id
     row = session.scalars(
-        select(EnterpriseChange).where(EnterpriseChange.enterprise_id == enterprise.id, EnterpriseChange.action == "updated")
+        select(EnterpriseChange).where(
+            EnterpriseChange.enterprise_id == enterprise.id, EnterpriseChange.action == "updated"
+        )
     ).one()
     assert row.at is not None
 
@@ -165,17 +182,27 @@ def test_a_bad_update_changes_nothing(client: TestClient, session: Session) -> N
     assert session.get(Enterprise, enterprise.id).contact_phone != "13800138000"  # type: ignore[union-attr]
 
 
-def test_agency_sees_only_its_remit_fields_and_its_read_is_audited(client: TestClient, session: Session) -> None:
+def test_agency_sees_only_its_remit_fields_and_its_read_is_audited(
+    client: TestClient, session: Session
+) -> None:
     enterprise = make_enterprise(session)
     customs = make_org(session, kinds.CUSTOMS)
     forex = make_org(session, kinds.FOREX)
-    customs_view = client.get(f"/api/v1/enterprises/{enterprise.id}", headers=auth_headers(session, customs.id)).json()
-    forex_view = client.get(f"/api/v1/enterprises/{enterprise.id}", headers=auth_headers(session, forex.id)).json()
+    customs_view = client.get(
+        f"/api/v1/enterprises/{enterprise.id}", headers=auth_headers(session, customs.id)
+    ).json()
+    forex_view = client.get(
+        f"/api/v1/enterprises/{enterprise.id}", headers=auth_headers(session, forex.id)
+    ).json()
     assert "shops" in customs_view and "settlement_account" not in customs_view
-    assert "settlement_account" in forex_view and "contact_phone" not in forex_view and "shops" not in forex_view
+    assert (
+        "settlement_account" in forex_view and "contact_phone" not in forex_view and "shops" not in forex_view
+    )
     assert set(customs_view) <= set(kinds.AGENCY_FILING_FIELDS[kinds.CUSTOMS])
     entries = session.scalars(
-        select(AuditEntry).where(AuditEntry.resource == "enterprise", AuditEntry.resource_id == str(enterprise.id))
+        select(AuditEntry).where(
+            AuditEntry.resource == "enterprise", AuditEntry.resource_id == str(enterprise.id)
+        )
     ).all()
     assert {e.actor_org_id for e in entries} == {customs.id, forex.id}
     assert all(e.subject_org_id == enterprise.org_id and e.zone_code == "140800" for e in entries)
@@ -193,7 +220,11 @@ def test_search_and_filter_by_name_code_role_and_status(client: TestClient, sess
         assert r.status_code == 200, r.text
         return {e["name"] for e in r.json()["items"] if "筛选测试" in e["name"]}
 
-    assert names(q="筛选测试") == {"运城筛选测试果业有限公司", "运城筛选测试物流有限公司", "运城筛选测试待审有限公司"}
+    assert names(q="筛选测试") == {
+        "运城筛选测试果业有限公司",
+        "运城筛选测试物流有限公司",
+        "运城筛选测试待审有限公司",
+    }
     assert names(q=seller.uscc) == {"运城筛选测试果业有限公司"}
     assert names(q=seller.customs_code) == {"运城筛选测试果业有限公司"}
     assert names(q="筛选测试", role="logistics") == {"运城筛选测试物流有限公司"}
@@ -202,10 +233,16 @@ def test_search_and_filter_by_name_code_role_and_status(client: TestClient, sess
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "status"
 
 
-def test_excel_export_has_a_formatted_header_and_the_remit_columns(client: TestClient, session: Session) -> None:
+def test_excel_export_has_a_formatted_header_and_the_remit_columns(
+    client: TestClient, session: Session
+) -> None:
     enterprise = make_enterprise(session, name="运城导出测试有限公司")
     office = make_org(session, kinds.ZONE_OFFICE)
-    r = client.get("/api/v1/enterprises", params={"format": "xlsx", "q": "导出测试"}, headers=auth_headers(session, office.id))
+    r = client.get(
+        "/api/v1/enterprises",
+        params={"format": "xlsx", "q": "导出测试"},
+        headers=auth_headers(session, office.id),
+    )
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
     sheet = load_workbook(io.BytesIO(r.content)).active
@@ -219,7 +256,11 @@ def test_excel_export_has_a_formatted_header_and_the_remit_columns(client: TestC
     assert "已通过" in row
 
     customs = make_org(session, kinds.CUSTOMS)
-    r = client.get("/api/v1/enterprises", params={"format": "xlsx", "q": "导出测试"}, headers=auth_headers(session, customs.id))
+    r = client.get(
+        "/api/v1/enterprises",
+        params={"format": "xlsx", "q": "导出测试"},
+        headers=auth_headers(session, customs.id),
+    )
     header = [c.value for c in load_workbook(io.BytesIO(r.content)).active[1]]  # type: ignore[index]
     assert "结算账号" not in header and "销售平台/店铺" in header
     audit = session.scalars(select(AuditEntry).where(AuditEntry.actor_org_id == customs.id)).one()
@@ -231,7 +272,9 @@ def test_an_enterprise_organisation_files_its_own_record(client: TestClient, ses
 
     rng = random.Random(7)
     uscc = synth.uscc(rng, "140802")
-    org = create_organisation(session, kind=kinds.ENTERPRISE, name="自助备案测试有限公司", uscc=uscc, zone_code="140800")
+    org = create_organisation(
+        session, kind=kinds.ENTERPRISE, name="自助备案测试有限公司", uscc=uscc, zone_code="140800"
+    )
     headers = auth_headers(session, org.id)
     other = _filing(rng, uscc=synth.uscc(rng, "140802"))
     mismatch = client.post("/api/v1/enterprises", json=other, headers=headers)

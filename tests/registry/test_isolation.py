@@ -8,12 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from factories import auth_headers, make_commodity, make_enterprise, make_org
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from factories import auth_headers, make_commodity, make_enterprise, make_org
 from silkgate.auth import kinds
 from silkgate.models.org import AuditEntry
 from silkgate.registry.api import router
@@ -27,7 +27,14 @@ BODIES = {
     (
         "POST",
         "/api/v1/commodities",
-    ): {"item_no": "ISO-1", "name": "测试面霜", "hs_code": "3304990099", "origin_country": "601", "unit": "035", "unit_price": "10"},
+    ): {
+        "item_no": "ISO-1",
+        "name": "测试面霜",
+        "hs_code": "3304990099",
+        "origin_country": "601",
+        "unit": "035",
+        "unit_price": "10",
+    },
     ("POST", "/api/v1/enterprises"): None,  # filing a new record: not about another tenant's record
     ("POST", "/api/v1/tariff"): None,
 }
@@ -89,7 +96,10 @@ def world(session: Session) -> World:
 
 def _url(path: str, world: World) -> str:
     url = path.format(
-        enterprise_id=world.b_enterprise_id, commodity_id=world.b_commodity_id, zone_code="140800", hs_code="3304990099"
+        enterprise_id=world.b_enterprise_id,
+        commodity_id=world.b_commodity_id,
+        zone_code="140800",
+        hs_code="3304990099",
     )
     if path == "/api/v1/commodities":
         url += f"?enterprise_id={world.b_enterprise_id}"
@@ -130,7 +140,8 @@ def test_unauthenticated_requests_get_401_on_every_route(client: TestClient, wor
 
 
 @pytest.mark.parametrize(
-    "caller", ["enterprise_a", "customs", "tax", "other_zone_office", "other_zone_customs", "bank", "zone_office"]
+    "caller",
+    ["enterprise_a", "customs", "tax", "other_zone_office", "other_zone_customs", "bank", "zone_office"],
 )
 def test_tenant_isolation_over_every_registry_route(
     client: TestClient, session: Session, world: World, caller: str
@@ -184,5 +195,7 @@ def test_agency_reads_and_lists_are_audited_and_others_are_not(
     client.get("/api/v1/enterprises", headers=world.headers["enterprise_a"])
     assert (session.scalar(select(func.count()).select_from(AuditEntry)) or 0) - before == 5
     # The zone office browses the agency's reads in its audit log.
-    log = client.get("/api/v1/audit", params={"actor_kind": "customs"}, headers=world.headers["zone_office"]).json()
+    log = client.get(
+        "/api/v1/audit", params={"actor_kind": "customs"}, headers=world.headers["zone_office"]
+    ).json()
     assert log["total"] >= 5

@@ -8,7 +8,12 @@ from decimal import Decimal
 
 import pytest
 
-from silkgate.kit.checkdigits import customs_code_problems, resident_id_problems, uscc_check_char, uscc_problems
+from silkgate.kit.checkdigits import (
+    customs_code_problems,
+    resident_id_problems,
+    uscc_check_char,
+    uscc_problems,
+)
 from silkgate.registry import rules
 
 # Published codes of well-known organisations (companies 91…, a public institution 12…).
@@ -76,7 +81,13 @@ def test_resident_id_table(number: str, expected: list[str]) -> None:
 
 @pytest.mark.parametrize(
     ("code", "expected"),
-    [("1408960001", []), ("14089B1234", []), ("140896000", ["customs_code_format"]), ("14a8960001", ["customs_code_format"]), ("AB08960001", ["customs_code_division"])],
+    [
+        ("1408960001", []),
+        ("14089B1234", []),
+        ("140896000", ["customs_code_format"]),
+        ("14a8960001", ["customs_code_format"]),
+        ("AB08960001", ["customs_code_division"]),
+    ],
 )
 def test_customs_code_table(code: str, expected: list[str]) -> None:
     assert [c for c, _ in customs_code_problems(code)] == expected

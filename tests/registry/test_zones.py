@@ -6,11 +6,11 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from factories import auth_headers, make_org
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from factories import auth_headers, make_org
 from silkgate.auth import kinds
 from silkgate.models.zone import Zone, ZoneTarget
 from silkgate.registry.bootstrap import DATA, load_zones
@@ -29,8 +29,15 @@ def _zones() -> list[dict]:  # type: ignore[type-arg]
 
 
 def test_every_target_phrase_is_in_the_seed_text(reference_dir: Path) -> None:
-    seeds = "\n".join(p.read_text(encoding="utf-8") for p in sorted((reference_dir.parent / "seeds").glob("*.txt")))
-    missing = [(t["ref"], t["source_phrase"]) for z in _zones() for t in z["targets"] if t["source_phrase"] not in seeds]
+    seeds = "\n".join(
+        p.read_text(encoding="utf-8") for p in sorted((reference_dir.parent / "seeds").glob("*.txt"))
+    )
+    missing = [
+        (t["ref"], t["source_phrase"])
+        for z in _zones()
+        for t in z["targets"]
+        if t["source_phrase"] not in seeds
+    ]
     assert missing == []
 
 
@@ -43,7 +50,9 @@ def test_targets_are_well_formed() -> None:
         assert z["targets"], z["short"]
         for t in z["targets"]:
             assert t["metric"] in METRICS and t["bound"] in BOUNDS, t["ref"]
-            assert t["source_note"].startswith(("晋政办发", "桂政办函", "同政办发", "吉政发", "山东省人民政府")), t["ref"]
+            assert t["source_note"].startswith(
+                ("晋政办发", "桂政办函", "同政办发", "吉政发", "山东省人民政府")
+            ), t["ref"]
             if t["bound"] == "range":
                 assert Decimal(t["value"]) < Decimal(t["value_max"]), t["ref"]
             if t["bound"] in ("gt", "ge", "eq", "increment"):
@@ -55,7 +64,12 @@ def test_zone_targets_are_loaded_idempotently(session: Session) -> None:
     load_zones(session)
     assert session.scalar(select(func.count()).select_from(ZoneTarget)) == count
     yc = {t.ref: t for t in session.scalars(select(ZoneTarget).where(ZoneTarget.zone_code == "140800"))}
-    assert (yc["YC-T2"].value, yc["YC-T2"].bound, yc["YC-T2"].unit, yc["YC-T2"].year) == (Decimal("6"), "gt", "亿元", 2024)
+    assert (yc["YC-T2"].value, yc["YC-T2"].bound, yc["YC-T2"].unit, yc["YC-T2"].year) == (
+        Decimal("6"),
+        "gt",
+        "亿元",
+        2024,
+    )
     assert (yc["YC-T4"].value, yc["YC-T4"].value_max) == (Decimal("1"), Decimal("2"))
     dz = session.scalars(select(ZoneTarget).where(ZoneTarget.ref == "DZ-T4")).one()
     assert dz.bound == "increment"  # 新增公共海外仓3个: an increment, not a stock

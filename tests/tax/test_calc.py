@@ -19,6 +19,8 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from silkgate.exceptions import ValidationFailed
 from silkgate.tax.calc import TariffRates, TaxItemIn, apportion, quote_import_tax
@@ -168,3 +170,18 @@ def test_bad_amounts_are_named() -> None:
         ("freight", "amount_negative"),
         ("discount", "discount_exceeds_value"),
     }
+
+
+@given(
+    value=st.decimals(min_value=D("0.01"), max_value=D("5000"), places=2),
+    ct=st.sampled_from([D("0"), D("0.05"), D("0.10"), D("0.15"), D("0.20"), D("0.30")]),
+    vat=st.sampled_from([D("0.06"), D("0.09"), D("0.13")]),
+)
+def test_retail_tax_is_the_comprehensive_rate_within_rounding(value: D, ct: D, vat: D) -> None:
+    # [综合税率]: C + V = D x (c + v) / (1 - c) x 70%, each tax rounded to the cent (so within 0.01)
+    q = quote_import_tax(
+        [TaxItemIn("3304990099", value, D("1"), vat_rate=vat, consumption_tax_rate=ct, tariff_rate=D("0.1"))]
+    )
+    assert q.decision == "accept" and q.tariff == 0
+    exact = value * (ct + vat) / (1 - ct) * D("0.7")
+    assert abs(q.total_tax - exact) <= D("0.01")

@@ -139,7 +139,7 @@ def load_identities(session: Session, rows: Iterable[Mapping[str, Any]], *, sour
                 FieldError(
                     f"rows[{n}].id_number",
                     "id_duplicate_conflict",
-                    f"与第{earlier[1]}行的身份证件号码相同但姓名不同",
+                    f"与第{int(earlier[1]) + 1}条记录（rows[{earlier[1]}]）的身份证件号码相同但姓名不同",
                 )
             )
             continue

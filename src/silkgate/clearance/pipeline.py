@@ -323,7 +323,8 @@ def _list_year(inv: Any) -> int:
     try:
         return parse_app_time(app_time).astimezone(BEIJING).year
     except ValueError:
-        return int((inv.created_at or dt.datetime.now(dt.UTC)).astimezone(BEIJING).year)
+        moment: dt.datetime = inv.created_at or dt.datetime.now(dt.UTC)
+        return moment.astimezone(BEIJING).year
 
 
 def _quote_detail(quote: TaxQuote) -> dict[str, Any]:
@@ -766,7 +767,7 @@ def _target_list(session: Session, request: _Refusable) -> Any | None:
 
 
 def _days_since_release(session: Session, inv: Any) -> int:
-    released = inv.released_at.astimezone(BEIJING).date()
+    released: dt.date = inv.released_at.astimezone(BEIJING).date()
     return (now_for(session).astimezone(BEIJING).date() - released).days
 
 

@@ -15,7 +15,7 @@ Sources (Ministry of Finance, General Administration of Customs, State Taxation 
   through the cross-border retail channel, taxed in full at the goods' rates (tariff, VAT and
   consumption tax), and counts against the annual total; once the annual total would exceed the
   annual limit, it is handled as general trade.
-- 海关总署公告2018年第194号 (第二十五条) and 海关总署公告2020年第45号 (退货中心仓): a return is
+- 海关总署公告2018年第194号 (退货管理) and 海关总署公告2020年第45号 (退货中心仓): a return is
   applied for within 30 days of the list's release and the goods reach the original supervised
   site within 45 days of release; the tax is then not levied and the annual total is restored.
 """

@@ -28,7 +28,9 @@ class ReceiptPublic(BaseModel):
     id: int | None = None
     guid: str
     message_type: str = Field(description="The declared message type, e.g. CEB621")
-    receipt_type: str = Field(description="The receipt's message type, e.g. CEB622 (CEB900: format rejection)")
+    receipt_type: str = Field(
+        description="The receipt's message type, e.g. CEB622 (CEB900: format rejection)"
+    )
     business_no: str
     return_status: str = Field(description="Receipt status code of the standard (FIELDS.md §3.1)")
     return_info: str
@@ -117,12 +119,16 @@ async def post_messages(request: Request, principal: CurrentPrincipal, session: 
         try:
             parsed = json.loads(body)
         except ValueError as exc:
-            raise ValidationFailed([FieldError("body", "json_invalid", f"请求体不是合法的JSON：{exc}")]) from exc
+            raise ValidationFailed(
+                [FieldError("body", "json_invalid", f"请求体不是合法的JSON：{exc}")]
+            ) from exc
         if len(parsed) > BATCH_LIMIT:
             raise ValidationFailed([FieldError("body", "batch_too_large", f"一批最多{BATCH_LIMIT}个报文")])
         items = [
-            BatchItem(data=json.dumps(m, ensure_ascii=False).encode() if not isinstance(m, str) else m.encode(),
-                      content_type="application/json" if not isinstance(m, str) else None)
+            BatchItem(
+                data=json.dumps(m, ensure_ascii=False).encode() if not isinstance(m, str) else m.encode(),
+                content_type="application/json" if not isinstance(m, str) else None,
+            )
             for m in parsed
         ]
         return _batch(session, principal, items)
@@ -134,8 +140,12 @@ def _batch(session: Any, principal: Any, items: list[BatchItem]) -> IngestResult
     if not items:
         raise ValidationFailed([FieldError("body", "batch_empty", "没有收到任何报文")])
     out: list[ReceiptPublic] = []
-    count = ingest_batch(session, items, sender=principal,
-                         on_result=lambda _item, receipts: out.extend(ReceiptPublic(**r.as_dict()) for r in receipts))
+    count = ingest_batch(
+        session,
+        items,
+        sender=principal,
+        on_result=lambda _item, receipts: out.extend(ReceiptPublic(**r.as_dict()) for r in receipts),
+    )
     return IngestResult(messages=count, receipts=out)
 
 
@@ -231,7 +241,9 @@ def list_declarations(
     return {"total": total, "items": [_declaration_public(d) for d in rows]}
 
 
-@router.get("/declarations/{declaration_id}", summary="A declaration with its timeline, mismatches and tax bill")
+@router.get(
+    "/declarations/{declaration_id}", summary="A declaration with its timeline, mismatches and tax bill"
+)
 def get_declaration(declaration_id: int, principal: CurrentPrincipal, session: SessionDep) -> dict[str, Any]:
     detail = queries.declaration_detail(session, principal, declaration_id)
     d: Declaration = detail["declaration"]
@@ -269,10 +281,15 @@ def get_tax_bill(
         raise NotFound("该清单没有电子税单（未放行或不是进口清单）")
     if format == "xml":
         return Response(taxbills.ceb816_xml(bill), media_type="application/xml")
-    return Response(json.dumps(taxbills.ceb816_fields(bill), ensure_ascii=False), media_type="application/json")
+    return Response(
+        json.dumps(taxbills.ceb816_fields(bill), ensure_ascii=False), media_type="application/json"
+    )
 
 
-@router.get("/tax/bills", summary="Electronic tax bills the caller may see (withholding party, zone office, customs, tax)")
+@router.get(
+    "/tax/bills",
+    summary="Electronic tax bills the caller may see (withholding party, zone office, customs, tax)",
+)
 def get_tax_bills(
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -288,7 +305,10 @@ def get_tax_bills(
     return {
         "total": total,
         "total_tax": f"{sums['total_tax']:.2f}",
-        "items": [{"declaration_id": b.declaration_id, "period": b.period, **taxbills.ceb816_fields(b)} for b in rows],
+        "items": [
+            {"declaration_id": b.declaration_id, "period": b.period, **taxbills.ceb816_fields(b)}
+            for b in rows
+        ],
     }
 
 
@@ -339,7 +359,9 @@ class BrokerAuthorisationCreate(BaseModel):
     valid_until: dt.date | None = None
 
 
-@router.post("/broker-authorisations", status_code=201, summary="Authorise a customs broker to declare for you")
+@router.post(
+    "/broker-authorisations", status_code=201, summary="Authorise a customs broker to declare for you"
+)
 def create_broker_authorisation(
     body: BrokerAuthorisationCreate, principal: CurrentPrincipal, session: SessionDep
 ) -> dict[str, Any]:
@@ -349,16 +371,29 @@ def create_broker_authorisation(
 
     broker = lookups(session).enterprise_by_code(body.broker_customs_code)
     if broker is None:
-        raise ValidationFailed([FieldError("broker_customs_code", "broker_not_filed", "该报关企业未在平台备案")])
-    row = authorise_broker(session, principal.enterprise_id, broker.id, valid_from=body.valid_from,
-                           valid_until=body.valid_until)
-    return {"id": row.id, "broker_enterprise_id": broker.id, "broker_name": broker.name,
-            "valid_from": row.valid_from, "valid_until": row.valid_until}
+        raise ValidationFailed(
+            [FieldError("broker_customs_code", "broker_not_filed", "该报关企业未在平台备案")]
+        )
+    row = authorise_broker(
+        session, principal.enterprise_id, broker.id, valid_from=body.valid_from, valid_until=body.valid_until
+    )
+    return {
+        "id": row.id,
+        "broker_enterprise_id": broker.id,
+        "broker_name": broker.name,
+        "valid_from": row.valid_from,
+        "valid_until": row.valid_until,
+    }
 
 
-@router.delete("/broker-authorisations/{broker_customs_code}", status_code=204,
-               summary="Revoke a customs broker's authorisation")
-def delete_broker_authorisation(broker_customs_code: str, principal: CurrentPrincipal, session: SessionDep) -> Response:
+@router.delete(
+    "/broker-authorisations/{broker_customs_code}",
+    status_code=204,
+    summary="Revoke a customs broker's authorisation",
+)
+def delete_broker_authorisation(
+    broker_customs_code: str, principal: CurrentPrincipal, session: SessionDep
+) -> Response:
     if not principal.is_enterprise or principal.enterprise_id is None:
         raise Forbidden("只有备案企业可以撤销授权")
     from silkgate.declarations.lookups import lookups

@@ -39,12 +39,16 @@ def _prepare_database(url: str) -> None:
 
 
 def bench_ingest(
-    transactions: Annotated[int, typer.Option("--transactions", "-n", min=1, help="Transactions (4 messages each).")],
+    transactions: Annotated[
+        int, typer.Option("--transactions", "-n", min=1, help="Transactions (4 messages each).")
+    ],
     database_url: Annotated[
         str | None, typer.Option("--database-url", help="Database (default: a new temporary SQLite file).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as one JSON object.")] = False,
-    mix: Annotated[str, typer.Option(help="import | export | all (export documents need the export domain).")] = "import",
+    mix: Annotated[
+        str, typer.Option(help="import | export | all (export documents need the export domain).")
+    ] = "import",
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic trade.")] = 20261124,
 ) -> None:
     """Measure ingest end to end against bare XML parsing of the same messages."""
@@ -70,7 +74,9 @@ def bench_ingest(
     stock_in_bonded(session, setup, zone, quantity=Decimal(10**9))
     session.commit()
     factory = TransactionFactory(
-        rng, setup.parties, buyers=max(50, transactions // 3),
+        rng,
+        setup.parties,
+        buyers=max(50, transactions // 3),
         start=dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=1),
     )
     bare_seconds = 0.0

@@ -21,7 +21,9 @@ def _files(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in MESSAGE_SUFFIXES))
+            found.extend(
+                sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in MESSAGE_SUFFIXES)
+            )
         elif path.is_file():
             found.append(path)
         else:
@@ -48,11 +50,16 @@ def _items(files: list[Path]) -> Iterator[tuple[Path, bytes, str | None]]:
 
 def ingest_command(
     paths: Annotated[list[Path], typer.Argument(help="Message files or directories (XML or JSON).")],
-    jsonl: Annotated[bool, typer.Option("--jsonl", help="Print one JSON receipt per line on stdout.")] = False,
+    jsonl: Annotated[
+        bool, typer.Option("--jsonl", help="Print one JSON receipt per line on stdout.")
+    ] = False,
     as_org: Annotated[
-        int | None, typer.Option("--as", help="Send as this organisation id (default: the one each message names).")
+        int | None,
+        typer.Option("--as", help="Send as this organisation id (default: the one each message names)."),
     ] = None,
-    database_url: Annotated[str | None, typer.Option("--database-url", help="Database (default: settings).")] = None,
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="Database (default: settings).")
+    ] = None,
 ) -> None:
     """Declare CEB messages from files, as the enterprise each names (or --as ORG_ID)."""
     from silkgate.auth.service import principal_for_org
@@ -82,7 +89,9 @@ def ingest_command(
                 for r in receipts:
                     statuses[r.return_status] += 1
                     if jsonl:
-                        sys.stdout.write(json.dumps({**r.as_dict(), "file": item.source}, ensure_ascii=False) + "\n")
+                        sys.stdout.write(
+                            json.dumps({**r.as_dict(), "file": item.source}, ensure_ascii=False) + "\n"
+                        )
 
             count = ingest_batch(
                 session,

@@ -33,7 +33,9 @@ collected, so a valid message costs one parse plus one pass.
 
 from __future__ import annotations
 
+import binascii
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -459,30 +461,140 @@ def _walk_xml_precise(el: Any, node: Node, prefix: str, run: _Run) -> dict[str, 
     return out
 
 
-def _check_signature(sig: Any, run: _Run) -> None:
-    """The XML-DSig structure (xmldsig-core-schema.xsd): SignedInfo, SignatureValue, KeyInfo?, Object*."""
-    ds = f"{{{DS_NS}}}"
-    names = [c.tag for c in sig if isinstance(c.tag, str)]
-    expected_head = [ds + "SignedInfo", ds + "SignatureValue"]
-    if names[:2] != expected_head:
-        run.err("Signature", "required", "电子签名(Signature)应依次包含SignedInfo和SignatureValue")
-        return
-    for extra in names[2:]:
-        if extra not in (ds + "KeyInfo", ds + "Object"):
-            run.err(
-                "Signature", "unknown_element", f"电子签名(Signature)下不应出现元素{extra.rsplit('}', 1)[-1]}"
-            )
-    signed_info = sig[0] if isinstance(sig[0].tag, str) else sig.find(ds + "SignedInfo")
-    parts = [c.tag for c in signed_info if isinstance(c.tag, str)]
-    if (
-        parts[:2] != [ds + "CanonicalizationMethod", ds + "SignatureMethod"]
-        or ds + "Reference" not in parts[2:]
-    ):
+_DS = f"{{{DS_NS}}}"
+_KEY_INFO_PARTS = frozenset(
+    _DS + n for n in ("KeyName", "KeyValue", "RetrievalMethod", "X509Data", "PGPData", "SPKIData", "MgmtData")
+)
+_X509_PARTS = frozenset(
+    _DS + n for n in ("X509IssuerSerial", "X509SKI", "X509SubjectName", "X509Certificate", "X509CRL")
+)
+_X509_BASE64 = frozenset(_DS + n for n in ("X509SKI", "X509Certificate", "X509CRL"))
+
+
+def _local(tag: Any) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _elements(el: Any) -> list[Any]:
+    return [c for c in el if isinstance(c.tag, str)]
+
+
+def _ds_sequence(el: Any, path: str, expected: list[tuple[str, int, int]], run: _Run) -> list[Any]:
+    """Children of a ds element against a sequence of (name, min, max); returns them in order."""
+    kids = _elements(el)
+    i = 0
+    for name, lo, hi in expected:
+        n = 0
+        while i < len(kids) and kids[i].tag == _DS + name and (hi == -1 or n < hi):
+            i += 1
+            n += 1
+        if n < lo:
+            run.err(f"{path}.{name}", "required", f"电子签名缺少{name}")
+    for extra in kids[i:]:
         run.err(
-            "Signature.SignedInfo",
-            "required",
-            "签名信息(SignedInfo)应包含CanonicalizationMethod、SignatureMethod和Reference",
+            f"{path}.{_local(extra.tag)}",
+            "unknown_element",
+            f"电子签名的{_local(el.tag)}下不应出现{_local(extra.tag)}（或位置错误）",
         )
+    return kids[:i]
+
+
+def _ds_text(el: Any, path: str, run: _Run, base64: bool) -> None:
+    if _elements(el):
+        run.err(path, "not_a_leaf", f"电子签名的{_local(el.tag)}应为文本值")
+    if base64 and not _is_base64(el.text or ""):
+        run.err(path, "bad_base64", f"电子签名的{_local(el.tag)}不是合法的Base64编码")
+
+
+def _is_base64(text: str) -> bool:
+    """XSD base64Binary: the Base64 alphabet in groups of four, blanks anywhere, '=' padding only at
+    the end and after a character whose unused bits are zero ([AQgw] before '==', [AEIMQUYcgkosw048]
+    before '=')."""
+    value = "".join(text.split())
+    if len(value) % 4:
+        return False
+    try:
+        binascii.a2b_base64(value, strict_mode=True)
+    except (binascii.Error, ValueError):
+        return False
+    if value.endswith("=="):
+        return value[-3] in "AQgw"
+    if value.endswith("="):
+        return value[-2] in "AEIMQUYcgkosw048"
+    return True
+
+
+def _ds_method(el: Any, path: str, run: _Run) -> None:
+    if el.get("Algorithm") is None:
+        run.err(path + ".@Algorithm", "required", f"电子签名的{_local(el.tag)}缺少Algorithm属性")
+
+
+def _check_signature(sig: Any, run: _Run) -> None:
+    """ds:Signature against the xmldsig-core-schema the CEB XSDs import: Signature = SignedInfo,
+    SignatureValue (base64), KeyInfo?; SignedInfo = CanonicalizationMethod, SignatureMethod,
+    Reference+ (each with @Algorithm); Reference = Transforms?, DigestMethod, DigestValue (base64);
+    KeyInfo = one or more KeyName/KeyValue/…/X509Data or foreign elements; X509Data = one or more
+    X509IssuerSerial/SKI/SubjectName/Certificate/CRL (base64 where the schema says so) or foreign
+    elements. (The cryptographic check of the signature is not part of the format check.)"""
+    path = "Signature"
+    parts = _ds_sequence(sig, path, [("SignedInfo", 1, 1), ("SignatureValue", 1, 1), ("KeyInfo", 0, 1)], run)
+    for part in parts:
+        name = _local(part.tag)
+        where = f"{path}.{name}"
+        if name == "SignatureValue":
+            _ds_text(part, where, run, base64=True)
+        elif name == "SignedInfo":
+            items = _ds_sequence(
+                part,
+                where,
+                [("CanonicalizationMethod", 1, 1), ("SignatureMethod", 1, 1), ("Reference", 1, -1)],
+                run,
+            )
+            for n, item in enumerate(items):
+                if _local(item.tag) != "Reference":
+                    _ds_method(item, f"{where}.{_local(item.tag)}", run)
+                    if _elements(item):
+                        run.err(
+                            f"{where}.{_local(item.tag)}",
+                            "not_a_leaf",
+                            f"电子签名的{_local(item.tag)}不应包含子元素",
+                        )
+                    continue
+                ref = f"{where}.Reference[{n - 1}]"
+                for r in _ds_sequence(
+                    item, ref, [("Transforms", 0, 1), ("DigestMethod", 1, 1), ("DigestValue", 1, 1)], run
+                ):
+                    rname = _local(r.tag)
+                    if rname == "DigestValue":
+                        _ds_text(r, f"{ref}.DigestValue", run, base64=True)
+                    elif rname == "DigestMethod":
+                        _ds_method(r, f"{ref}.DigestMethod", run)
+                    else:
+                        for t, transform in enumerate(
+                            _ds_sequence(r, f"{ref}.Transforms", [("Transform", 1, -1)], run), 1
+                        ):
+                            _ds_method(transform, f"{ref}.Transforms.Transform[{t}]", run)
+        else:  # KeyInfo
+            keys = _elements(part)
+            if not keys:
+                run.err(where, "required", "电子签名的KeyInfo至少应包含一项密钥信息")
+            for key in keys:
+                if key.tag.startswith(_DS) and key.tag not in _KEY_INFO_PARTS:
+                    run.err(
+                        f"{where}.{_local(key.tag)}", "unknown_element", f"KeyInfo下不应出现{_local(key.tag)}"
+                    )
+                elif key.tag == _DS + "KeyName":
+                    _ds_text(key, f"{where}.KeyName", run, base64=False)
+                elif key.tag == _DS + "X509Data":
+                    certs = _elements(key)
+                    if not certs:
+                        run.err(f"{where}.X509Data", "required", "X509Data至少应包含一项证书信息")
+                    for cert in certs:
+                        cpath = f"{where}.X509Data.{_local(cert.tag)}"
+                        if cert.tag.startswith(_DS) and cert.tag not in _X509_PARTS:
+                            run.err(cpath, "unknown_element", f"X509Data下不应出现{_local(cert.tag)}")
+                        elif cert.tag in _X509_BASE64:
+                            _ds_text(cert, cpath, run, base64=True)
 
 
 def _signature_algorithm(sig: Any) -> str:
@@ -494,7 +606,62 @@ def _signature_algorithm(sig: Any) -> str:
     return alg
 
 
-def _validate_xml(root: Any, mspec: MessageSpec) -> tuple[dict[str, Any], _Run]:
+# Attributes. Only the root (guid, version, xsi:*) and some ds elements may carry attributes. Instead
+# of asking every element for its attributes, the raw bytes are scanned once (C speed) for attribute
+# assignments; when there are more than the known ones (root attributes, namespace declarations,
+# allowed ds attributes), a precise pass names each stray attribute.
+_ATTRIBUTE_LIKE = re.compile(rb"=\s*[\"']")
+_NAMESPACE_DECLARATION = re.compile(rb"xmlns(?::[^\s=/>]+)?\s*=\s*[\"']")
+_DS_ATTRIBUTES: dict[str, frozenset[str]] = {
+    _DS + "Signature": frozenset({"Id"}),
+    _DS + "CanonicalizationMethod": frozenset({"Algorithm"}),
+    _DS + "SignatureMethod": frozenset({"Algorithm"}),
+    _DS + "Reference": frozenset({"Id", "URI", "Type"}),
+    _DS + "Transform": frozenset({"Algorithm"}),
+    _DS + "DigestMethod": frozenset({"Algorithm"}),
+    _DS + "RetrievalMethod": frozenset({"URI", "Type"}),
+}
+
+
+def _known_attributes(root: Any, signature: Any | None) -> int:
+    known = len(root.attrib)
+    if signature is not None:
+        for el in signature.iter():
+            allowed = _DS_ATTRIBUTES.get(el.tag)
+            if allowed:
+                known += sum(1 for a in el.attrib if a in allowed)
+    return known
+
+
+def _stray_attributes(el: Any, node: Node, prefix: str, run: _Run) -> None:
+    """Name every attribute the XSD does not allow below the root."""
+    counts: dict[str, int] = {}
+    for child in el:
+        e = node.entries.get(child.tag)
+        if e is None:
+            continue  # reported as an unknown element already
+        name = e[1]
+        counts[name] = counts.get(name, 0) + 1
+        path = prefix + _seg(e[5], counts[name])
+        if e[2] == 3 and child.tag == _DS + "Signature":
+            for ds in child.iter():
+                if not isinstance(ds.tag, str) or not ds.tag.startswith(_DS):
+                    continue
+                for attr in ds.attrib:
+                    if attr not in _DS_ATTRIBUTES.get(ds.tag, ()):
+                        run.err(
+                            f"Signature.@{attr}",
+                            "unknown_attribute",
+                            f"电子签名的{_local(ds.tag)}不应有属性{attr}",
+                        )
+            continue
+        for attr in child.attrib:
+            run.err(f"{path}.@{_local(attr)}", "unknown_attribute", f"元素{name}不应有属性{_local(attr)}")
+        if e[2] == 2:
+            _stray_attributes(child, e[3], path + ".", run)
+
+
+def _validate_xml(root: Any, mspec: MessageSpec, data: bytes | None = None) -> tuple[dict[str, Any], _Run]:
     run = _Run()
     body = _walk_xml(root, mspec.node, "", run)
     for name, leaf in (("guid", mspec.guid), ("version", mspec.version)):
@@ -509,11 +676,21 @@ def _validate_xml(root: Any, mspec: MessageSpec) -> tuple[dict[str, Any], _Run]:
         if attr not in ("guid", "version") and not attr.startswith(
             "{http://www.w3.org/2001/XMLSchema-instance}"
         ):
-            run.err("@" + attr.rsplit("}", 1)[-1], "unknown_element", f"根元素不应有属性{attr}")
-    sig_slot = mspec.node.by_tag.get(f"{{{DS_NS}}}Signature")
-    if sig_slot is not None:
-        for sig in root.iterchildren(f"{{{DS_NS}}}Signature"):
-            _check_signature(sig, run)
+            run.err("@" + attr.rsplit("}", 1)[-1], "unknown_attribute", f"根元素不应有属性{attr}")
+    signature = None
+    if f"{{{DS_NS}}}Signature" in mspec.node.by_tag:
+        for signature in root.iterchildren(f"{{{DS_NS}}}Signature"):
+            _check_signature(signature, run)
+    if data is not None:
+        start = (
+            data.find(b"?>", 0, 300) + 2
+            if data[:300].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<?xml")
+            else 0
+        )
+        body_bytes = memoryview(data)[start:]  # past the XML declaration's version="…" encoding="…"
+        declared = len(_ATTRIBUTE_LIKE.findall(body_bytes)) - len(_NAMESPACE_DECLARATION.findall(body_bytes))
+        if declared > _known_attributes(root, signature):
+            _stray_attributes(root, mspec.node, "", run)
     return body, run
 
 
@@ -740,7 +917,7 @@ def _parse_xml(data: bytes, max_bytes: int, edition: str | None, check_codes: bo
             hinted, decisive = "202205", True
         elif alg == RSA_SHA1:
             hinted = "2018"
-    mspec, body, run = _choose(root_name, hinted, decisive, lambda m: _validate_xml(root, m))
+    mspec, body, run = _choose(root_name, hinted, decisive, lambda m: _validate_xml(root, m, data))
     result = _finish(mspec, guid or "", root.get("version") or "", body, run, signature is not None, "xml")
     if signature is None and f"{{{DS_NS}}}Signature" in mspec.node.by_tag:
         # "appStatus 填写2时，Signature节点必须填写" (XSD annotation of appStatus, FIELDS.md §2)
@@ -762,13 +939,15 @@ def _parse_json(data: bytes, max_bytes: int, edition: str | None, check_codes: b
     if len(data) > max_bytes:
         raise MessageRejected("xml_too_large", f"报文大小{len(data)}字节，超过上限{max_bytes}字节")
     try:
-        obj = json.loads(data.decode("utf-8"))
+        obj = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise MessageRejected("xml_encoding", f"报文不是合法的UTF-8编码（第{exc.start}字节）") from None
     except json.JSONDecodeError as exc:
         raise MessageRejected(
             "json_malformed", f"JSON报文格式错误（第{exc.lineno}行第{exc.colno}列：{exc.msg}）"
         ) from None
+    except RecursionError:
+        raise MessageRejected("json_malformed", "JSON报文嵌套层数过深") from None
     return parse_json_object(obj, edition=edition, check_codes=check_codes)
 
 
@@ -782,6 +961,8 @@ def parse_json_object(obj: Any, *, edition: str | None = None, check_codes: bool
     root_name = _root_type(mt if mt.endswith("Message") else mt + "Message")
     guid = obj.get("guid") if isinstance(obj.get("guid"), str) else None
     declared = edition or obj.get("edition")
+    if declared is not None and not isinstance(declared, str):
+        raise MessageRejected("json_malformed", "JSON报文的edition应为字符串“2018”或“202205”", guid=guid)
     decisive = declared is not None
     if declared is not None and declared not in S.editions_of(root_name):
         raise MessageRejected(

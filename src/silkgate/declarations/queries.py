@@ -114,9 +114,14 @@ def search_declarations(
     total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
     rows = list(session.scalars(q.order_by(Declaration.id.desc()).limit(limit).offset(offset)))
     if principal.is_audited and rows:
-        record_read(session, principal, resource="declaration", action="list",
-                    detail={"count": len(rows), "filter": {k: str(v) for k, v in vars(flt).items() if v}},
-                    zone_code=principal.zone_code)
+        record_read(
+            session,
+            principal,
+            resource="declaration",
+            action="list",
+            detail={"count": len(rows), "filter": {k: str(v) for k, v in vars(flt).items() if v}},
+            zone_code=principal.zone_code,
+        )
     return rows, total
 
 
@@ -127,15 +132,29 @@ def get_declaration(session: Session, principal: Principal, declaration_id: int)
     if row is None:
         raise NotFound()
     if principal.is_audited:
-        record_read(session, principal, resource="declaration", resource_id=declaration_id,
-                    zone_code=row.zone_code)
+        record_read(
+            session, principal, resource="declaration", resource_id=declaration_id, zone_code=row.zone_code
+        )
     return row
 
 
 def _masked_personal(row: Declaration) -> dict[str, str]:
-    plain = personal_head(row.kind, {c: getattr(row, c) for c in (
-        "buyer_name_enc", "buyer_id_enc", "buyer_phone_enc", "buyer_reg_no_enc", "consignee_name_enc",
-        "consignee_phone_enc", "consignee_address_enc")}, field_cipher(get_settings().data_key))
+    plain = personal_head(
+        row.kind,
+        {
+            c: getattr(row, c)
+            for c in (
+                "buyer_name_enc",
+                "buyer_id_enc",
+                "buyer_phone_enc",
+                "buyer_reg_no_enc",
+                "consignee_name_enc",
+                "consignee_phone_enc",
+                "consignee_address_enc",
+            )
+        },
+        field_cipher(get_settings().data_key),
+    )
     return {k: mask(v) for k, v in plain.items() if k != "buyerRegNo"}
 
 
@@ -146,7 +165,9 @@ def declaration_detail(session: Session, principal: Principal, declaration_id: i
     row = get_declaration(session, principal, declaration_id)
     events = list(
         session.scalars(
-            select(DeclarationEvent).where(DeclarationEvent.declaration_id == row.id).order_by(DeclarationEvent.id)
+            select(DeclarationEvent)
+            .where(DeclarationEvent.declaration_id == row.id)
+            .order_by(DeclarationEvent.id)
         )
     )
     receipts = list(
@@ -157,7 +178,11 @@ def declaration_detail(session: Session, principal: Principal, declaration_id: i
         )
     )
     lines = list(
-        session.scalars(select(DeclarationLine).where(DeclarationLine.declaration_id == row.id).order_by(DeclarationLine.g_num))
+        session.scalars(
+            select(DeclarationLine)
+            .where(DeclarationLine.declaration_id == row.id)
+            .order_by(DeclarationLine.g_num)
+        )
     )
     related = _transaction_documents(session, principal, row)
     bill = session.scalar(select(TaxBill).where(TaxBill.declaration_id == row.id))
@@ -190,7 +215,15 @@ def _enterprise_names(session: Session, row: Declaration) -> dict[str, str]:
         "area": row.area_enterprise_id,
     }
     wanted = {v for v in ids.values() if v}
-    names = dict(session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(wanted))).tuples().all()) if wanted else {}
+    names = (
+        dict(
+            session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(wanted)))
+            .tuples()
+            .all()
+        )
+        if wanted
+        else {}
+    )
     return {k: names.get(v, "") for k, v in ids.items() if v}
 
 
@@ -214,10 +247,13 @@ def _transaction_documents(session: Session, principal: Principal, row: Declarat
     conditions.append(Declaration.related_declaration_id == row.id)
     if row.related_declaration_id:
         conditions.append(Declaration.id == row.related_declaration_id)
+    # Whoever may read a list may see the documents it was matched with (their numbers and statuses:
+    # the mismatches name both sides anyway); from any other document only what the reader may read.
+    scope = true() if row.kind == "inventory" else declaration_scope(principal)
     return list(
         session.scalars(
             select(Declaration)
-            .where(or_(*conditions), Declaration.id != row.id, declaration_scope(principal))
+            .where(or_(*conditions), Declaration.id != row.id, scope)
             .order_by(Declaration.id)
         )
     )
@@ -282,6 +318,12 @@ def list_tax_bills(
     ).one()
     rows = list(session.scalars(q.order_by(TaxBill.id.desc()).limit(limit).offset(offset)))
     if principal.is_audited and rows:
-        record_read(session, principal, resource="tax_bill", action="list", detail={"count": len(rows)},
-                    zone_code=principal.zone_code)
+        record_read(
+            session,
+            principal,
+            resource="tax_bill",
+            action="list",
+            detail={"count": len(rows)},
+            zone_code=principal.zone_code,
+        )
     return rows, int(total), {"total_tax": Decimal(tax)}

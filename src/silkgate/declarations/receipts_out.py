@@ -35,15 +35,17 @@ def receipt_document(receipt: Receipt, declaration: Declaration | None, *, fmt: 
     """XML bytes (fmt="xml") or the JSON-form dict of one stored receipt."""
     edition = (declaration.edition if declaration is not None else None) or "202205"
     if receipt.message_type == ceb.FORMAT_ERROR_TYPE or declaration is None:
-        args = dict(
-            ori_message_type=f"{receipt.declared_type}Message" if receipt.declared_type else "Unknown",
-            return_time=receipt.created_at,
-            edition=edition,
-        )
+        ori = f"{receipt.declared_type}Message" if receipt.declared_type else "Unknown"
         status = receipt.return_status if receipt.return_status.startswith("-") else "-1"
         if fmt == "xml":
-            return ceb.render_format_error_xml(receipt.guid or None, status, receipt.return_info, **args)
-        return ceb.format_error_json(receipt.guid or None, status, receipt.return_info, **args)
+            return ceb.render_format_error_xml(
+                receipt.guid or None, status, receipt.return_info, ori_message_type=ori,
+                return_time=receipt.created_at, edition=edition,
+            )
+        return ceb.format_error_json(
+            receipt.guid or None, status, receipt.return_info, ori_message_type=ori,
+            return_time=receipt.created_at, edition=edition,
+        )
     echo, extra = _echo(receipt, declaration)
     record = ceb.return_for(
         echo,  # type: ignore[arg-type]

@@ -19,11 +19,12 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import importlib.util
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import Row, and_, delete, event, func, insert, or_, select, update
+from sqlalchemy import Row, Table, and_, delete, event, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from silkgate.auth.principal import Principal
@@ -52,11 +53,11 @@ from silkgate.models.declarations import (
     Receipt,
 )
 
-DECLARATIONS = Declaration.__table__
-LINES = DeclarationLine.__table__
-EVENTS = DeclarationEvent.__table__
-RECEIPTS = Receipt.__table__
-RAW = RawMessage.__table__
+DECLARATIONS = cast(Table, Declaration.__table__)
+LINES = cast(Table, DeclarationLine.__table__)
+EVENTS = cast(Table, DeclarationEvent.__table__)
+RECEIPTS = cast(Table, Receipt.__table__)
+RAW = cast(Table, RawMessage.__table__)
 
 # Statuses in which a document can no longer be changed or deleted (appType 2/3).
 LOCKED_STATUSES = frozenset({"released", "held", "withdrawn", "returned", "departed", "closed"})
@@ -267,7 +268,21 @@ def flush_pending(session: Session) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _flush_before_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: the buffer is written with the enclosing transaction
     flush_pending(session)
+
+
+@contextmanager
+def clock_at(session: Session, moment: dt.datetime | None) -> Iterator[None]:
+    """Run pipeline work (receipts, events, decisions) at `moment`: the demo replays history."""
+    pending = _pending(session)
+    before = pending.clock
+    pending.clock = moment
+    try:
+        yield
+    finally:
+        pending.clock = before
 
 
 def now_for(session: Session) -> dt.datetime:
@@ -370,11 +385,14 @@ def _format_rejection(exc: MessageRejected) -> ReceiptOut:
         business_no="",
         return_status=codes.STATUS_FORMAT_ERROR,
         return_info=exc.message[:1000],
-        errors=[e.as_dict() for e in exc.errors] or [{"field": "message", "code": exc.code, "message": exc.message}],
+        errors=[e.as_dict() for e in exc.errors]
+        or [{"field": "message", "code": exc.code, "message": exc.message}],
     )
 
 
-def _message_rejection(msg: ParsedMessage, code: str, message: str, errors: Sequence[FieldError]) -> ReceiptOut:
+def _message_rejection(
+    msg: ParsedMessage, code: str, message: str, errors: Sequence[FieldError]
+) -> ReceiptOut:
     return ReceiptOut(
         guid=msg.guid,
         message_type=msg.message_type,
@@ -484,8 +502,18 @@ def _ingest(
             f"传输企业{msg.transfer.get('copCode', '')}未在平台备案，报文不予接收",
             [FieldError("BaseTransfer.copCode", "sender_unknown", "传输企业未在平台备案")],
         )
-        _store_raw(session, data, digest, sender_org_id=None, message_type=msg.message_type, guid=msg.guid,
-                   edition=msg.edition, fmt=msg.fmt, outcome="rejected", response=[receipt.as_dict()])
+        _store_raw(
+            session,
+            data,
+            digest,
+            sender_org_id=None,
+            message_type=msg.message_type,
+            guid=msg.guid,
+            edition=msg.edition,
+            fmt=msg.fmt,
+            outcome="rejected",
+            response=[receipt.as_dict()],
+        )
         return [receipt]
 
     prior = session.execute(
@@ -496,9 +524,18 @@ def _ingest(
     ).first()
     if prior is not None:
         answered = [ReceiptOut.from_dict(r) for r in (prior[0] or [])]
-        _store_raw(session, data, digest, sender_org_id=sender.org_id, message_type=msg.message_type,
-                   guid=msg.guid, edition=msg.edition, fmt=msg.fmt, outcome="replayed",
-                   response=[r.as_dict() for r in answered])
+        _store_raw(
+            session,
+            data,
+            digest,
+            sender_org_id=sender.org_id,
+            message_type=msg.message_type,
+            guid=msg.guid,
+            edition=msg.edition,
+            fmt=msg.fmt,
+            outcome="replayed",
+            response=[r.as_dict() for r in answered],
+        )
         return answered
 
     problems = _sender_problems(found, sender, msg)
@@ -506,13 +543,32 @@ def _ingest(
         receipt = _message_rejection(
             msg, "sender_not_authorised", "发送方不是报文所列企业或其授权的报关企业，报文不予接收", problems
         )
-        _store_raw(session, data, digest, sender_org_id=sender.org_id, message_type=msg.message_type,
-                   guid=msg.guid, edition=msg.edition, fmt=msg.fmt, outcome="rejected",
-                   response=[receipt.as_dict()])
+        _store_raw(
+            session,
+            data,
+            digest,
+            sender_org_id=sender.org_id,
+            message_type=msg.message_type,
+            guid=msg.guid,
+            edition=msg.edition,
+            fmt=msg.fmt,
+            outcome="rejected",
+            response=[receipt.as_dict()],
+        )
         return [receipt]
 
-    raw_id = _store_raw(session, data, digest, sender_org_id=sender.org_id, message_type=msg.message_type,
-                        guid=msg.guid, edition=msg.edition, fmt=msg.fmt, outcome="accepted", response=[])
+    raw_id = _store_raw(
+        session,
+        data,
+        digest,
+        sender_org_id=sender.org_id,
+        message_type=msg.message_type,
+        guid=msg.guid,
+        edition=msg.edition,
+        fmt=msg.fmt,
+        outcome="accepted",
+        response=[],
+    )
     context = _Context(session=session, sender=sender, msg=msg, raw_id=raw_id)
     for doc in msg.documents:
         _dispatch(context, doc)
@@ -526,7 +582,11 @@ def _ingest(
 
 
 def _head_path(doc: ParsedDocument, index: int, field_name: str) -> str:
-    return f"{doc.node}[{index}].{doc.node}Head.{field_name}" if doc.lines else f"{doc.node}[{index}].{field_name}"
+    return (
+        f"{doc.node}[{index}].{doc.node}Head.{field_name}"
+        if doc.lines
+        else f"{doc.node}[{index}].{field_name}"
+    )
 
 
 def _sender_problems(found: Any, sender: Principal, msg: ParsedMessage) -> list[FieldError]:
@@ -542,16 +602,18 @@ def _sender_problems(found: Any, sender: Principal, msg: ParsedMessage) -> list[
     for index, doc in enumerate(msg.documents, start=1):
         if doc.kind == "receipt":
             problems.append(
-                FieldError(doc.node, "receipt_not_accepted", f"平台只接收申报报文，不接收回执报文{msg.message_type}")
+                FieldError(
+                    doc.node, "receipt_not_accepted", f"平台只接收申报报文，不接收回执报文{msg.message_type}"
+                )
             )
             continue
         fields = SENDER_CODE_FIELDS.get(doc.kind)
         if fields is None:
             fields = EXPORT_SENDER_CODE_FIELDS
         named = [(f, doc.head.get(f, "")) for f in fields if doc.head.get(f)]
-        if any(code in my_codes for _, code in named):
-            pass
-        elif any(found.broker_authorised(code, me.id) for _, code in named):
+        if any(code in my_codes for _, code in named) or any(
+            found.broker_authorised(code, me.id) for _, code in named
+        ):
             pass
         else:
             listed = "、".join(f"{f}={c}" for f, c in named) or "（无）"
@@ -566,7 +628,12 @@ def _sender_problems(found: Any, sender: Principal, msg: ParsedMessage) -> list[
             continue
         if doc.kind in ("inventory", "cancel", "refund"):
             agent, ebc = doc.head.get("agentCode", ""), doc.head.get("ebcCode", "")
-            if agent and ebc and agent != ebc and not found.broker_authorised(ebc, found.enterprise_id_for(agent)):
+            if (
+                agent
+                and ebc
+                and agent != ebc
+                and not found.broker_authorised(ebc, found.enterprise_id_for(agent))
+            ):
                 problems.append(
                     FieldError(
                         _head_path(doc, index, "agentCode"),
@@ -588,8 +655,15 @@ class _Context:
     raw_id: int
 
 
-def _refuse(ctx: _Context, doc: ParsedDocument, code: str, message: str, *, declaration_id: int | None = None,
-            field_name: str = "appType") -> None:
+def _refuse(
+    ctx: _Context,
+    doc: ParsedDocument,
+    code: str,
+    message: str,
+    *,
+    declaration_id: int | None = None,
+    field_name: str = "appType",
+) -> None:
     """A document-level refusal: a receipt (code 100) and, when the declaration exists, a timeline entry."""
     session = ctx.session
     out = ReceiptOut(
@@ -621,11 +695,18 @@ def _refuse(ctx: _Context, doc: ParsedDocument, code: str, message: str, *, decl
     )
     pending.issued.append(out)
     if declaration_id is not None:
-        add_event(session, declaration_id, "refused", "change", message, {"code": code, "guid": doc.guid},
-                  actor_org_id=ctx.sender.org_id)
+        add_event(
+            session,
+            declaration_id,
+            "refused",
+            "change",
+            message,
+            {"code": code, "guid": doc.guid},
+            actor_org_id=ctx.sender.org_id,
+        )
 
 
-def _current(ctx: _Context, doc: ParsedDocument) -> Row[Any] | None:
+def _current(ctx: _Context, doc: ParsedDocument) -> Any:
     """The document this one is a version of (same business key), or one already using its guid."""
     key = business_key(doc.kind, doc.head)
     t = DECLARATIONS
@@ -679,8 +760,13 @@ def _dispatch(ctx: _Context, doc: ParsedDocument) -> None:
         return
     existing = _current(ctx, doc)
     if existing is not None and existing.guid == doc.guid and existing.sender_org_id == ctx.sender.org_id:
-        _refuse(ctx, doc, "guid_reused", f"单证guid {doc.guid}已被本企业此前的申报使用，请为新报文生成新的guid",
-                field_name="guid")
+        _refuse(
+            ctx,
+            doc,
+            "guid_reused",
+            f"单证guid {doc.guid}已被本企业此前的申报使用，请为新报文生成新的guid",
+            field_name="guid",
+        )
         return
     if doc.app_type == "1":
         if existing is not None and existing.status == "stored":
@@ -699,12 +785,21 @@ def _dispatch(ctx: _Context, doc: ParsedDocument) -> None:
         _store_new(ctx, doc)
         return
     if existing is None or existing.status in ("deleted",):
-        _refuse(ctx, doc, "not_found_for_change",
-                f"未找到要{'变更' if doc.app_type == '2' else '删除'}的{KIND_LABELS.get(doc.kind, doc.kind)}{doc.business_no}")
+        _refuse(
+            ctx,
+            doc,
+            "not_found_for_change",
+            f"未找到要{'变更' if doc.app_type == '2' else '删除'}的{KIND_LABELS.get(doc.kind, doc.kind)}{doc.business_no}",
+        )
         return
     if existing.status in LOCKED_STATUSES:
-        _refuse(ctx, doc, "locked_" + existing.status, _locked_reason(doc, existing.status, existing.released_at),
-                declaration_id=existing.id)
+        _refuse(
+            ctx,
+            doc,
+            "locked_" + existing.status,
+            _locked_reason(doc, existing.status, existing.released_at),
+            declaration_id=existing.id,
+        )
         return
     if doc.app_type == "2":
         _store_version(ctx, doc, existing.id)
@@ -754,7 +849,7 @@ def _store_new(ctx: _Context, doc: ParsedDocument) -> None:
     status = _status_on_arrival(doc)
     values.update(status=status, version=1, created_at=now, updated_at=now, clearance={})
     new_id = int(session.execute(insert(DECLARATIONS).returning(DECLARATIONS.c.id), values).scalar_one())
-    if doc.kind in ("inventory", "refund") or ctx.msg.direction == "export" and doc.lines:
+    if doc.kind in ("inventory", "refund") or (ctx.msg.direction == "export" and doc.lines):
         rows = line_rows(doc)
         for row in rows:
             row["declaration_id"] = new_id
@@ -776,7 +871,7 @@ def _store_version(ctx: _Context, doc: ParsedDocument, declaration_id: int) -> N
         .values(version=DECLARATIONS.c.version + 1, raw_message_id=ctx.raw_id, **values)
     )
     session.execute(delete(LINES).where(LINES.c.declaration_id == declaration_id))
-    if doc.kind in ("inventory", "refund") or ctx.msg.direction == "export" and doc.lines:
+    if doc.kind in ("inventory", "refund") or (ctx.msg.direction == "export" and doc.lines):
         rows = line_rows(doc)
         for row in rows:
             row["declaration_id"] = declaration_id
@@ -791,13 +886,25 @@ def _delete(ctx: _Context, doc: ParsedDocument, declaration_id: int) -> None:
     stored = load_document(session, declaration_id)
     assert stored is not None
     stored.guid = doc.guid
-    add_event(session, declaration_id, "deleted", "change", f"企业申报删除（appType=3，guid {doc.guid}）",
-              actor_org_id=ctx.sender.org_id)
+    add_event(
+        session,
+        declaration_id,
+        "deleted",
+        "change",
+        f"企业申报删除（appType=3，guid {doc.guid}）",
+        actor_org_id=ctx.sender.org_id,
+    )
     issue_receipt(session, stored, accepted_status(stored.message_type), f"删除申报成功[{doc.guid}]")
 
 
 def _after_store(
-    ctx: _Context, doc: ParsedDocument, declaration_id: int, values: dict[str, Any], status: str, *, changed: bool
+    ctx: _Context,
+    doc: ParsedDocument,
+    declaration_id: int,
+    values: dict[str, Any],
+    status: str,
+    *,
+    changed: bool,
 ) -> None:
     session = ctx.session
     stored = StoredDocument(
@@ -822,13 +929,31 @@ def _after_store(
     label = KIND_LABELS.get(doc.kind, doc.kind)
     verb = "变更" if changed else "新增"
     if status == "stored":
-        add_event(session, declaration_id, "stored", "received", f"{label}{verb}暂存（appStatus=1）",
-                  {"guid": doc.guid, "message_guid": ctx.msg.guid}, actor_org_id=ctx.sender.org_id)
-        issue_receipt(session, stored, accepted_status(stored.message_type, codes.STATUS_STORED), f"暂存成功[{doc.guid}]")
+        add_event(
+            session,
+            declaration_id,
+            "stored",
+            "received",
+            f"{label}{verb}暂存（appStatus=1）",
+            {"guid": doc.guid, "message_guid": ctx.msg.guid},
+            actor_org_id=ctx.sender.org_id,
+        )
+        issue_receipt(
+            session,
+            stored,
+            accepted_status(stored.message_type, codes.STATUS_STORED),
+            f"暂存成功[{doc.guid}]",
+        )
         return
-    add_event(session, declaration_id, "declared", "received", f"收到{label}{verb}申报（{ctx.msg.message_type}）",
-              {"guid": doc.guid, "message_guid": ctx.msg.guid, "edition": ctx.msg.edition},
-              actor_org_id=ctx.sender.org_id)
+    add_event(
+        session,
+        declaration_id,
+        "declared",
+        "received",
+        f"收到{label}{verb}申报（{ctx.msg.message_type}）",
+        {"guid": doc.guid, "message_guid": ctx.msg.guid, "edition": ctx.msg.edition},
+        actor_org_id=ctx.sender.org_id,
+    )
     if ctx.msg.direction == "export":
         issue_receipt(session, stored, accepted_status(stored.message_type), f"{verb}申报成功[{doc.guid}]")
         _export_hook(session, stored)
@@ -867,8 +992,14 @@ class _WithdrawalInput:
         session = self.ctx.session
         now = now_for(session)
         values = _values_for(self.ctx, self.doc)
-        values.update(status=status, version=1, created_at=now, updated_at=now, clearance={},
-                      related_declaration_id=related_declaration_id)
+        values.update(
+            status=status,
+            version=1,
+            created_at=now,
+            updated_at=now,
+            clearance={},
+            related_declaration_id=related_declaration_id,
+        )
         new_id = int(session.execute(insert(DECLARATIONS).returning(DECLARATIONS.c.id), values).scalar_one())
         rows = line_rows(self.doc)
         for row in rows:
@@ -876,16 +1007,34 @@ class _WithdrawalInput:
         if rows:
             session.execute(insert(LINES), rows)
         label = KIND_LABELS.get(self.doc.kind, self.doc.kind)
-        add_event(session, new_id, status, "received", f"收到{label}（{self.ctx.msg.message_type}）",
-                  {"guid": self.doc.guid, "message_guid": self.ctx.msg.guid}, actor_org_id=self.ctx.sender.org_id)
+        add_event(
+            session,
+            new_id,
+            status,
+            "received",
+            f"收到{label}（{self.ctx.msg.message_type}）",
+            {"guid": self.doc.guid, "message_guid": self.ctx.msg.guid},
+            actor_org_id=self.ctx.sender.org_id,
+        )
         return StoredDocument(
-            id=new_id, kind=self.doc.kind, direction="import", message_type=self.ctx.msg.message_type,
-            guid=self.doc.guid, business_no=values["business_no"], sender_org_id=self.ctx.sender.org_id,
-            zone_code=values.get("zone_code"), status=status, invt_no=values.get("invt_no"),
-            order_no=values.get("order_no"), ebp_code=values.get("ebp_code"), received_at=now,
+            id=new_id,
+            kind=self.doc.kind,
+            direction="import",
+            message_type=self.ctx.msg.message_type,
+            guid=self.doc.guid,
+            business_no=values["business_no"],
+            sender_org_id=self.ctx.sender.org_id,
+            zone_code=values.get("zone_code"),
+            status=status,
+            invt_no=values.get("invt_no"),
+            order_no=values.get("order_no"),
+            ebp_code=values.get("ebp_code"),
+            received_at=now,
         )
 
-    def refuse(self, code: str, message: str, *, declaration_id: int | None = None, field_name: str = "invtNo") -> None:
+    def refuse(
+        self, code: str, message: str, *, declaration_id: int | None = None, field_name: str = "invtNo"
+    ) -> None:
         _refuse(self.ctx, self.doc, code, message, declaration_id=declaration_id, field_name=field_name)
 
 
@@ -919,7 +1068,9 @@ def ingest_batch(
         marks = pending.marks()
         savepoint = session.begin_nested()
         try:
-            receipts = ingest(session, item.data, content_type=item.content_type, sender=sender, defer_writes=True)
+            receipts = ingest(
+                session, item.data, content_type=item.content_type, sender=sender, defer_writes=True
+            )
             savepoint.commit()
         except Exception as exc:  # one bad message must not sink the batch; it is answered and kept
             savepoint.rollback()
@@ -935,7 +1086,9 @@ def ingest_batch(
     return count
 
 
-def _processing_failure(session: Session, item: BatchItem, sender: Principal | None, exc: Exception) -> ReceiptOut:
+def _processing_failure(
+    session: Session, item: BatchItem, sender: Principal | None, exc: Exception
+) -> ReceiptOut:
     receipt = ReceiptOut(
         guid="",
         message_type="Unknown",
@@ -945,9 +1098,18 @@ def _processing_failure(session: Session, item: BatchItem, sender: Principal | N
         return_info=f"报文处理异常，未写入任何业务数据，请稍后重发（{type(exc).__name__}）",
         errors=[{"field": "message", "code": "processing_failed", "message": "报文处理异常"}],
     )
-    _store_raw(session, item.data, sm3_hex(item.data), sender_org_id=sender.org_id if sender else None,
-               message_type=None, guid=None, edition=None, fmt=_guess_fmt(item.data, item.content_type),
-               outcome="rejected", response=[receipt.as_dict()])
+    _store_raw(
+        session,
+        item.data,
+        sm3_hex(item.data),
+        sender_org_id=sender.org_id if sender else None,
+        message_type=None,
+        guid=None,
+        edition=None,
+        fmt=_guess_fmt(item.data, item.content_type),
+        outcome="rejected",
+        response=[receipt.as_dict()],
+    )
     return receipt
 
 
@@ -995,8 +1157,9 @@ def authorise_broker(
         )
     )
     if row is None:
-        row = BrokerAuthorisation(principal_enterprise_id=principal_enterprise_id,
-                                  broker_enterprise_id=broker_enterprise_id)
+        row = BrokerAuthorisation(
+            principal_enterprise_id=principal_enterprise_id, broker_enterprise_id=broker_enterprise_id
+        )
         session.add(row)
     row.valid_from, row.valid_until, row.revoked_at = valid_from, valid_until, None
     session.flush()

@@ -11,13 +11,13 @@ rules the validator walks in a single pass:
   JGS-20 code tables (../shared/reference/codes/README.md):
   * `appType` 1/2/3, `appStatus` 1/2, `ieFlag` I/E, import `orderType` I, export `orderType`
     I/E/B/W, import `buyerIdType` 1 (限定为身份证), `payerIdType` 1/2, `logisticsStatus` S,
-    BaseSubscribe `status` ALL/DATA/RET;
+    export `statisticsFlag` A/B, CEB701 `summaryFlag` 1/2, BaseSubscribe `status` ALL/DATA/RET;
   * times: a length-14 `*Time`/`*Date` field is yyyyMMddHHmmss, length 8 is yyyyMMdd, length 17
     is yyyyMMddHHmmssSSS — each a real calendar date and time;
   * `country`, `tradeCountry` in the numeric 国别(地区)代码 table; `currency`, `fCurrency`,
     `iCurrency` in the numeric 币制代码 table, and on import documents exactly 142 (人民币);
     `unit`, `unit1`, `unit2` in JGS-20 计量单位; `trafMode` in 运输方式; `tradeMode` in the CEB
-    监管方式 of the direction; `customsCode`/`portCode` four digits;
+    监管方式 of the direction; `customsCode`/`portCode` four digits; `gcode` (海关商品编码) digits;
   * warnings only (not rejections): unit codes above the last code of our table (164) and
     `wrapType` outside the 1-character 包装种类 table (the README of the code tables says these
     tables may be incomplete).
@@ -271,6 +271,8 @@ _ALLOWED: dict[str, tuple[frozenset[str], str]] = {
     "ieFlag": (frozenset("IE"), "I(进口)或E(出口)"),
     "payerIdType": (frozenset("12"), "1(身份证)或2(其它)"),
     "logisticsStatus": (frozenset("S"), "S(签收)"),
+    "statisticsFlag": (frozenset("AB"), "A(简化申报)或B(汇总申报)"),
+    "summaryFlag": (frozenset("12"), "1(按收发货人单一汇总)或2(按收发货人和生产销售单位汇总)"),
 }
 _ALLOWED_BY_DIRECTION: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("import", "orderType"): (frozenset("I"), "I(进口)"),
@@ -314,8 +316,8 @@ def _apply_rules(leaf: Leaf, direction: str, node_name: str) -> None:
         )
     elif name == "wrapType":
         leaf.warn_codes = codes.wrap_types()
-    elif name in ("customsCode", "portCode", "iePort"):
-        leaf.digits_only = True
+    elif name in ("customsCode", "portCode", "iePort", "gcode"):
+        leaf.digits_only = True  # 4-digit 关区代码; 海关商品编码 (HS, digits only)
     if leaf.base == STRING and _TIME_NAMES.search(name) and leaf.length in (DATE8, DATETIME14, TIMESTAMP17):
         leaf.time_format = leaf.length
     leaf.simple = (
@@ -393,6 +395,8 @@ def _fast_rule(leaf: Leaf) -> None:
             leaf.fast = re.compile(_TIME_FAST[leaf.time_format]).fullmatch
         elif leaf.digits_only and leaf.length:
             leaf.fast = re.compile(f"[0-9]{{{leaf.length}}}").fullmatch
+        elif leaf.digits_only and leaf.max_length:
+            leaf.fast = re.compile(f"[0-9]{{{max(1, leaf.min_length)},{leaf.max_length}}}").fullmatch
 
 
 def _leaf(
@@ -519,9 +523,11 @@ def message_spec(edition: str, root: str) -> MessageSpec | None:
     return messages(edition).get(root)
 
 
+@cache
 def all_roots() -> frozenset[str]:
     return frozenset(r for e in EDITIONS for r in messages(e))
 
 
+@cache
 def editions_of(root: str) -> tuple[str, ...]:
     return tuple(e for e in EDITIONS if root in messages(e))

@@ -148,7 +148,12 @@ def _signature(body: str) -> str:
 
 def _message(message_type: str, guid: str, body: str, sender: Party, *, signed: bool) -> bytes:
     transfer = _fields(
-        [("copCode", sender.code), ("copName", sender.name), ("dxpMode", "DXP"), ("dxpId", f"DXPENT{sender.code}")],
+        [
+            ("copCode", sender.code),
+            ("copName", sender.name),
+            ("dxpMode", "DXP"),
+            ("dxpId", f"DXPENT{sender.code}"),
+        ],
         indent="\t\t",
     )
     inner = f"{body}\t<ceb:BaseTransfer>\n{transfer}\t</ceb:BaseTransfer>\n"
@@ -160,9 +165,9 @@ def _message(message_type: str, guid: str, body: str, sender: Party, *, signed: 
     return text.encode()
 
 
-def _apply(values: list[tuple[str, str | None]], overrides: dict[str, str]) -> list[tuple[str, str | None]]:
+def _apply(values: Sequence[tuple[str, str | None]], overrides: dict[str, str]) -> list[tuple[str, str | None]]:
     if not overrides:
-        return values
+        return list(values)
     return [(name, overrides.get(name, value)) for name, value in values]
 
 
@@ -468,30 +473,150 @@ def transaction_messages(tx: ImportTransaction) -> dict[str, bytes]:
 # Goods a zone's retail importers really sell (HS codes of the retail-import positive list,
 # 财关税〔2019〕96号 清单). Rates: VAT 13% (9% for some foods), consumption tax on cosmetics 15%.
 DEFAULT_PRODUCTS: tuple[Product, ...] = (
-    Product("MK-AP3-800", "爱他美婴儿配方奶粉3段800g", "1901101000", "800克/罐 奶粉 Aptamil 3段", "122", "035",
-            Decimal("0.8"), Decimal("228"), "304", "4008976022350"),
-    Product("MK-A2-900", "a2至初婴儿配方奶粉900g", "1901101000", "900克/罐 奶粉 a2 Platinum", "122", "035",
-            Decimal("0.9"), Decimal("268"), "601", "9300605104228"),
-    Product("DP-KAO-L54", "花王妙而舒纸尿裤L54片", "9619001100", "L号54片/包 纸尿裤 Merries", "140", "035",
-            Decimal("1.5"), Decimal("99"), "116", "4901301230881"),
-    Product("CS-SK2-230", "SK-II护肤精华露230ml", "3304990099", "230毫升/瓶 护肤精华 SK-II", "142", "035",
-            Decimal("0.3"), Decimal("1370"), "116", "4979006070439"),
-    Product("CS-EL-ANR50", "雅诗兰黛特润修护肌透精华露50ml", "3304990099", "50毫升/瓶 精华 Estee Lauder", "142",
-            "035", Decimal("0.1"), Decimal("760"), "502", "0887167485471"),
-    Product("CS-LAN-MS", "兰蔻菁纯面霜60ml", "3304990099", "60毫升/瓶 面霜 Lancome", "142", "035",
-            Decimal("0.15"), Decimal("1650"), "305", "3614272049468"),
-    Product("HF-SW-FO400", "Swisse深海鱼油软胶囊400粒", "2106909090", "400粒/瓶 鱼油软胶囊 Swisse", "142", "035",
-            Decimal("0.6"), Decimal("189"), "601", "9311770589765"),
-    Product("HF-BM-VC", "Blackmores维生素C咀嚼片500mg×200", "2106909090", "200片/瓶 维C咀嚼片 Blackmores", "142",
-            "035", Decimal("0.4"), Decimal("96"), "601", "9300807289433"),
-    Product("PC-KR-SH", "卡诗双重功能洗发水250ml", "3305100000", "250毫升/瓶 洗发水 Kerastase", "142", "035",
-            Decimal("0.3"), Decimal("265"), "305", "3474636382637"),
-    Product("PC-SEN-TP", "舒适达抗敏感牙膏100g", "3306101000", "100克/支 牙膏 Sensodyne", "007", "035",
-            Decimal("0.12"), Decimal("39"), "303", "5054563027542"),
-    Product("FD-MN-HONEY", "康维他UMF10+麦卢卡蜂蜜500g", "0409000000", "500克/瓶 蜂蜜 Comvita", "142", "035",
-            Decimal("0.5"), Decimal("329"), "609", "9415911012348"),
-    Product("EL-PH-TB", "飞利浦电动牙刷HX6730", "8509809000", "HX6730 电动牙刷 Philips", "007", "007",
-            Decimal("1"), Decimal("459"), "309", "8710103694588"),
+    Product(
+        "MK-AP3-800",
+        "爱他美婴儿配方奶粉3段800g",
+        "1901101000",
+        "800克/罐 奶粉 Aptamil 3段",
+        "122",
+        "035",
+        Decimal("0.8"),
+        Decimal("228"),
+        "304",
+        "4008976022350",
+    ),
+    Product(
+        "MK-A2-900",
+        "a2至初婴儿配方奶粉900g",
+        "1901101000",
+        "900克/罐 奶粉 a2 Platinum",
+        "122",
+        "035",
+        Decimal("0.9"),
+        Decimal("268"),
+        "601",
+        "9300605104228",
+    ),
+    Product(
+        "DP-KAO-L54",
+        "花王妙而舒纸尿裤L54片",
+        "9619001100",
+        "L号54片/包 纸尿裤 Merries",
+        "140",
+        "035",
+        Decimal("1.5"),
+        Decimal("99"),
+        "116",
+        "4901301230881",
+    ),
+    Product(
+        "CS-SK2-230",
+        "SK-II护肤精华露230ml",
+        "3304990099",
+        "230毫升/瓶 护肤精华 SK-II",
+        "142",
+        "035",
+        Decimal("0.3"),
+        Decimal("1370"),
+        "116",
+        "4979006070439",
+    ),
+    Product(
+        "CS-EL-ANR50",
+        "雅诗兰黛特润修护肌透精华露50ml",
+        "3304990099",
+        "50毫升/瓶 精华 Estee Lauder",
+        "142",
+        "035",
+        Decimal("0.1"),
+        Decimal("760"),
+        "502",
+        "0887167485471",
+    ),
+    Product(
+        "CS-LAN-MS",
+        "兰蔻菁纯面霜60ml",
+        "3304990099",
+        "60毫升/瓶 面霜 Lancome",
+        "142",
+        "035",
+        Decimal("0.15"),
+        Decimal("1650"),
+        "305",
+        "3614272049468",
+    ),
+    Product(
+        "HF-SW-FO400",
+        "Swisse深海鱼油软胶囊400粒",
+        "2106909090",
+        "400粒/瓶 鱼油软胶囊 Swisse",
+        "142",
+        "035",
+        Decimal("0.6"),
+        Decimal("189"),
+        "601",
+        "9311770589765",
+    ),
+    Product(
+        "HF-BM-VC",
+        "Blackmores维生素C咀嚼片500mg×200",
+        "2106909090",
+        "200片/瓶 维C咀嚼片 Blackmores",
+        "142",
+        "035",
+        Decimal("0.4"),
+        Decimal("96"),
+        "601",
+        "9300807289433",
+    ),
+    Product(
+        "PC-KR-SH",
+        "卡诗双重功能洗发水250ml",
+        "3305100000",
+        "250毫升/瓶 洗发水 Kerastase",
+        "142",
+        "035",
+        Decimal("0.3"),
+        Decimal("265"),
+        "305",
+        "3474636382637",
+    ),
+    Product(
+        "PC-SEN-TP",
+        "舒适达抗敏感牙膏100g",
+        "3306101000",
+        "100克/支 牙膏 Sensodyne",
+        "007",
+        "035",
+        Decimal("0.12"),
+        Decimal("39"),
+        "303",
+        "5054563027542",
+    ),
+    Product(
+        "FD-MN-HONEY",
+        "康维他UMF10+麦卢卡蜂蜜500g",
+        "0409000000",
+        "500克/瓶 蜂蜜 Comvita",
+        "142",
+        "035",
+        Decimal("0.5"),
+        Decimal("329"),
+        "609",
+        "9415911012348",
+    ),
+    Product(
+        "EL-PH-TB",
+        "飞利浦电动牙刷HX6730",
+        "8509809000",
+        "HX6730 电动牙刷 Philips",
+        "007",
+        "007",
+        Decimal("1"),
+        Decimal("459"),
+        "309",
+        "8710103694588",
+    ),
 )
 
 
@@ -623,13 +748,19 @@ def inject_fault(tx: ImportTransaction, fault: str, rng: random.Random | None = 
     """Make one document of `tx` disagree the way real faulty declarations do."""
     rng = rng or random.Random(0)
     if fault == "payer_differs":
-        tx.overrides["payment"] = {"payerName": synth.person_name(rng), "payerIdNumber": synth.resident_id(rng)}
+        tx.overrides["payment"] = {
+            "payerName": synth.person_name(rng),
+            "payerIdNumber": synth.resident_id(rng),
+        }
     elif fault == "paid_amount_differs":
         tx.overrides["payment"] = {"amountPaid": _num(tx.actual_paid + Decimal("30"))}
     elif fault == "line_qty_differs":
         line = tx.lines[0]
         qty = line.qty + 1
-        tx.overrides["inventory.line1"] = {"qty": _num(qty), "totalPrice": _num(round_cent(line.product.price * qty))}
+        tx.overrides["inventory.line1"] = {
+            "qty": _num(qty),
+            "totalPrice": _num(round_cent(line.product.price * qty)),
+        }
     elif fault == "freight_differs":
         tx.overrides["waybill"] = {"freight": _num(tx.freight + Decimal("12"))}
     elif fault == "waybill_order_differs":

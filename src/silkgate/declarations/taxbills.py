@@ -16,9 +16,9 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from silkgate.kit import safexml
@@ -26,7 +26,7 @@ from silkgate.kit.cebtime import BEIJING, format_return_time
 from silkgate.kit.money import ZERO, round_cent
 from silkgate.models.declarations import TaxBill
 
-BILLS = TaxBill.__table__
+BILLS = cast(Table, TaxBill.__table__)
 CEB_NS = "http://www.chinaport.gov.cn/ceb"
 _AMOUNT_KEYS = ("customsTax", "valueAddedTax", "consumptionTax")
 
@@ -34,7 +34,9 @@ _AMOUNT_KEYS = ("customsTax", "valueAddedTax", "consumptionTax")
 def issue_tax_bill(session: Session, inv: Any, quote: Mapping[str, Any], *, released_at: dt.datetime) -> None:
     """The bill of a released list from its tax quote (clearance `checks["tax"]["quote"]`)."""
     lines = []
-    for n, (line, item) in enumerate(zip(inv.line_fields or [], quote.get("items", []), strict=False), start=1):
+    for n, (line, item) in enumerate(
+        zip(inv.line_fields or [], quote.get("items", []), strict=False), start=1
+    ):
         lines.append(
             {
                 "gnum": str(line.get("gnum") or n),
@@ -178,8 +180,21 @@ def ceb816_fields(bill: TaxBill) -> dict[str, Any]:
 
 
 _HEAD_ORDER = (
-    "guid", "returnTime", "invtNo", "taxNo", "customsTax", "valueAddedTax", "consumptionTax", "status",
-    "entDutyNo", "note", "assureCode", "ebcCode", "logisticsCode", "agentCode", "customsCode",
+    "guid",
+    "returnTime",
+    "invtNo",
+    "taxNo",
+    "customsTax",
+    "valueAddedTax",
+    "consumptionTax",
+    "status",
+    "entDutyNo",
+    "note",
+    "assureCode",
+    "ebcCode",
+    "logisticsCode",
+    "agentCode",
+    "customsCode",
 )
 _LIST_ORDER = ("gnum", "gcode", "taxPrice", "customsTax", "valueAddedTax", "consumptionTax")
 
@@ -188,8 +203,9 @@ def ceb816_xml(bill: TaxBill) -> bytes:
     """CEB816Message (电子税单数据报文), elements in the XSD's sequence order."""
     fields = ceb816_fields(bill)
     head = fields["TaxHeadRd"]
-    root = safexml.build(f"{{{CEB_NS}}}CEB816Message", nsmap={"ceb": CEB_NS},
-                         attrs={"guid": head["guid"], "version": "1.0"})
+    root = safexml.build(
+        f"{{{CEB_NS}}}CEB816Message", nsmap={"ceb": CEB_NS}, attrs={"guid": head["guid"], "version": "1.0"}
+    )
     tax = safexml.sub(root, f"{{{CEB_NS}}}Tax")
     head_el = safexml.sub(tax, f"{{{CEB_NS}}}TaxHeadRd")
     for name in _HEAD_ORDER:
@@ -217,7 +233,9 @@ class MonthlyTaxRow:
     voided: int
 
 
-def monthly_summary(session: Session, scope: Select[Any], *, period: str | None = None) -> list[MonthlyTaxRow]:
+def monthly_summary(
+    session: Session, scope: Select[Any], *, period: str | None = None
+) -> list[MonthlyTaxRow]:
     """Per withholding party and month: bills, taxable value and tax (voided bills counted apart).
 
     `scope` is a select of tax_bills ids the reader may see (see declarations.queries)."""

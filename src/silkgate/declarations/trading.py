@@ -14,7 +14,13 @@ from sqlalchemy.orm import Session
 
 from silkgate.clearance import bonded, identity
 from silkgate.declarations.service import authorise_broker
-from silkgate.declarations.synthetic import DEFAULT_PRODUCTS, ImportTransaction, Party, Product, TradingParties
+from silkgate.declarations.synthetic import (
+    DEFAULT_PRODUCTS,
+    ImportTransaction,
+    Party,
+    Product,
+    TradingParties,
+)
 from silkgate.demo import synth
 from silkgate.models.registry import Enterprise
 from silkgate.registry import service as registry
@@ -42,7 +48,10 @@ def _file(session: Session, rng: random.Random, zone_code: str, role: str, name:
     while True:
         uscc = synth.uscc(rng, zone_code)
         code = synth.customs_code(rng, zone_code)
-        if registry.enterprise_by_uscc(session, uscc) is None and registry.enterprise_by_customs_code(session, code) is None:
+        if (
+            registry.enterprise_by_uscc(session, uscc) is None
+            and registry.enterprise_by_customs_code(session, code) is None
+        ):
             break
     return registry.file_enterprise(
         session,
@@ -101,7 +110,13 @@ def new_trade(
     for role, count in counts.items():
         names = _NAMES[role]
         made[role] = [
-            _file(session, rng, zone_code, role, names[i % len(names)].format(city=city) + ("" if i < len(names) else f"{i}"))
+            _file(
+                session,
+                rng,
+                zone_code,
+                role,
+                names[i % len(names)].format(city=city) + ("" if i < len(names) else f"{i}"),
+            )
             for i in range(count)
         ]
     for seller in made["seller"]:
@@ -118,7 +133,9 @@ def new_trade(
         logistics=[_party(e) for e in made["logistics"]],
         brokers=brokers,
         warehouses=[_party(warehouse)],
-        ems_no_by_warehouse={warehouse.customs_code: f"T{warehouse.customs_code[:4]}W{warehouse.id:06d}"[:12]},
+        ems_no_by_warehouse={
+            warehouse.customs_code: f"T{warehouse.customs_code[:4]}W{warehouse.id:06d}"[:12]
+        },
     )
     setup = TradeSetup(parties=parties)
     for group in made.values():

@@ -29,7 +29,7 @@ from silkgate.models.registry import Enterprise, EnterpriseRole
 D = Decimal
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 DEMO_CUSTOMS = "0509"
-MONTHS = 5
+MONTHS = 4
 
 GOODS = [
     M.ExportGoods(
@@ -173,7 +173,7 @@ def load(ctx: DemoContext) -> str:
     per_day: dict[dt.date, list[tuple[Enterprise, M.ExportTransaction, str]]] = defaultdict(list)
     while day <= today:
         for e, role in zip(sellers, roles, strict=False):
-            if rng.random() > 0.35:
+            if rng.random() > 0.3:
                 continue
             n += 1
             mode = "9610"

@@ -397,3 +397,26 @@ def summary_apply_xml(head: dict[str, str], invt_nos: Sequence[str], sender: Par
     lines = "".join(_line("SummaryApplyList", [("invtNo", no)]) for no in invt_nos)
     body = _wrap("SummaryApply", "SummaryApplyHead", values, lines)
     return _message("CEB701", str(uuid.uuid4()).upper(), body, sender, signed=True)
+
+
+def transaction_messages(tx: ExportTransaction, *, collect: bool = True) -> list[bytes]:
+    """One export transaction's messages in the order they arrive: order, collection (unless the
+    seller needs no FX settlement), waybill, list, arrival and departure of its parcel. For the demo,
+    the tests and `silkgate bench ingest --mix export`."""
+    out = [order_xml(tx)]
+    if collect:
+        out.append(collection_xml(tx, tx.goods_value, tx.declared_at))
+    out += [
+        waybill_xml(tx),
+        inventory_xml(tx),
+        arrival_xml(
+            tx.logistics,
+            tx.logistics,
+            [tx.logistics_no],
+            tx.declared_at,
+            tx.customs_code,
+            f"A{tx.cop_no}"[:30],
+        ),
+        departure_xml(tx.logistics, [tx.logistics_no], tx.declared_at, tx.customs_code, f"D{tx.cop_no}"[:30]),
+    ]
+    return out

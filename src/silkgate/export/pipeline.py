@@ -137,7 +137,10 @@ def publish(
     kind: str,
     lines: Sequence[events.TradeLine] | None = None,
     value: Decimal | None = None,
+    currency: str | None = None,
+    value_cny: Decimal | None = None,
 ) -> None:
+    """A TradeEvent for the list: the whole list, or (returns, collections) the part given."""
     rate = (lst.value_cny / lst.goods_value) if (lst.value_cny is not None and lst.goods_value) else None
     if lines is None:
         lines = [
@@ -170,9 +173,11 @@ def publish(
             enterprise_ids={k: v for k, v in roles.items() if v is not None},
             customs_code=lst.customs_code,
             country=lst.country,
-            currency=lst.currency,
+            currency=currency or lst.currency,
             total_value=total,
-            total_value_cny=round_cent(total * rate) if rate is not None else ZERO,
+            total_value_cny=value_cny
+            if value_cny is not None
+            else (round_cent(total * rate) if rate is not None else ZERO),
             lines=tuple(lines),
             extra={
                 "statistics_flag": lst.statistics_flag,

@@ -423,10 +423,20 @@ def _on_receipts(session: Session, declaration: Declaration) -> None:
     session.flush()
     if lst is not None:
         try_release(session, lst)
-        if lst.status in ("released", "departed"):
+        if lst.status in ("released", "departed", "returned"):
             decl = session.get(Declaration, lst.declaration_id)
             if decl is not None:
                 st = fx.list_collection_status(session, lst)
+                publish(
+                    session,
+                    lst,
+                    decl,
+                    "payment_collected",
+                    lines=(),
+                    value=c.amount,
+                    currency=c.currency,
+                    value_cny=c.amount_cny,
+                )
                 timeline(
                     session,
                     decl,

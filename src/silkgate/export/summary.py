@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from silkgate.auth.principal import Principal
-from silkgate.declarations.synthetic import Party
+from silkgate.declarations.receipts import render_summary_apply_xml
 from silkgate.exceptions import FieldError, InvalidState, NotFound, ValidationFailed
-from silkgate.export import messages, rules
+from silkgate.export import rules
 from silkgate.export.pipeline import RS_DONE, RS_REJECTED, doc_lines, now, raw_lines, receipt, timeline
 from silkgate.kit.cebtime import BEIJING, format_app_time, now_utc
 from silkgate.models.declarations import Declaration
@@ -175,17 +175,19 @@ def propose(
         for m in members:
             m.summary_id = s.id
         made.append(s)
-    session.add(
-        ExportAuditEvent(
-            zone_code=seller.zone_code,
-            enterprise_id=seller_id,
-            subject="summary",
-            action="proposed",
-            actor_org_id=actor.org_id if actor else None,
-            actor_user_id=actor.user_id if actor else None,
-            detail={"period": period, "summaries": [s.id for s in made], "lists": len(lists)},
+    for s in made:
+        session.add(
+            ExportAuditEvent(
+                zone_code=seller.zone_code,
+                enterprise_id=seller_id,
+                subject="summary",
+                subject_id=s.id,
+                action="proposed",
+                actor_org_id=actor.org_id if actor else None,
+                actor_user_id=actor.user_id if actor else None,
+                detail={"period": period, "lists": s.list_count},
+            )
         )
-    )
     return made
 
 
@@ -223,7 +225,7 @@ def render_ceb701(session: Session, s: ExportSummary) -> bytes:
         "msgSeqNo": "1",
     }
     invt_nos = [lst.invt_no for lst in members(session, s.id)]
-    return messages.summary_apply_xml(head, invt_nos, Party(seller.customs_code, seller.name))
+    return render_summary_apply_xml(head, [{"invtNo": no} for no in invt_nos])
 
 
 def visible_summary(session: Session, summary_id: int, principal: Principal) -> ExportSummary:

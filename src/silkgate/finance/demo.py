@@ -22,6 +22,7 @@ from silkgate.finance import rules, schemas, service
 from silkgate.kit.cebtime import now_utc
 from silkgate.logistics import demo as logistics_demo
 from silkgate.models.declarations import Declaration
+from silkgate.models.export import ExportList
 from silkgate.models.finance import FinancingApplication
 from silkgate.models.logistics import Warehouse, WarehouseStock
 from silkgate.models.org import Organisation, User
@@ -147,6 +148,20 @@ def _stock_of(ctx: DemoContext, enterprise_id: int) -> list[WarehouseStock]:
             .join(Warehouse, Warehouse.id == WarehouseStock.warehouse_id)
             .where(WarehouseStock.owner_enterprise_id == enterprise_id, Warehouse.kind == "overseas")
             .order_by(WarehouseStock.id)
+        )
+    )
+
+
+def _export_list_ids(ctx: DemoContext, enterprise_id: int) -> list[int]:
+    """The seller's released export lists (the export issue's list states)."""
+    return list(
+        ctx.session.scalars(
+            select(ExportList.declaration_id)
+            .where(
+                ExportList.seller_enterprise_id == enterprise_id,
+                ExportList.status.in_(("released", "departed")),
+            )
+            .order_by(ExportList.id)
         )
     )
 
@@ -302,6 +317,24 @@ def load(ctx: DemoContext) -> str:
             ),
         )
         apps.append((order_app, bank_p, "approved"))
+    receivables = [
+        i for i in _export_list_ids(ctx, seller2.enterprise_id) if service.receivable_cny(session, i)
+    ]
+    if receivables:
+        base = sum((service.receivable_cny(session, i) or Decimal(0) for i in receivables[:4]), Decimal(0))
+        recv_app = service.apply_for_financing(
+            session,
+            seller2,
+            schemas.ApplicationCreate(
+                bank_org_id=bank2,
+                product="receivables",
+                amount_requested=(base * Decimal("0.6")).quantize(Decimal("0.01")),
+                term_days=90,
+                purpose="出口货款回笼前资金周转",
+                declaration_ids=receivables[:4],
+            ),
+        )
+        apps.append((recv_app, bank2_p, "disbursed"))
     for app, bp, to in apps:
         _walk(ctx, bp, app, to)
     withdrawn = _advance(ctx, seller2, bank, "8000")
@@ -313,7 +346,7 @@ def load(ctx: DemoContext) -> str:
     access = service.check_grant(
         session, insurer_p, seller1_ent.id, ("filings", "declarations"), resource="finance.demo"
     )
-    exports = _lists_of(ctx, seller1_ent.id, "export")
+    exports = _export_list_ids(ctx, seller1_ent.id)[:8]
     policy = service.issue_policy(
         session,
         insurer_p,
@@ -324,7 +357,7 @@ def load(ctx: DemoContext) -> str:
             buyer_country="502",
             insured_value=Decimal("600000"),
             premium=Decimal("3600"),
-            declaration_ids=[d.id for d in exports],
+            declaration_ids=exports,
             starts_on=ctx.today - dt.timedelta(days=60),
             ends_on=ctx.today + dt.timedelta(days=305),
         ),

@@ -22,6 +22,8 @@ from silkgate.finance import rules, schemas, service
 from silkgate.finance.access import RequireGrant
 from silkgate.kit.cebtime import BEIJING, now_utc
 from silkgate.logistics import service as logistics
+from silkgate.logistics.service import CUSTOMS_STATUS_LABELS
+from silkgate.models.registry import Enterprise
 from silkgate.web import login_redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -52,6 +54,8 @@ def _context(session: SessionDep, principal: Principal) -> dict[str, Any]:
         ctx["netting_labels"] = NETTING_KIND_LABELS
         assert principal.enterprise_id is not None
         ctx["stock"] = logistics.overseas_stock_of(session, principal.enterprise_id)
+        ent = session.get(Enterprise, principal.enterprise_id)
+        ctx["bonded_stock"] = service.bonded_stock_of(session, ent) if ent is not None else []
     elif principal.org_kind == kinds.BANK:
         ctx["inbox"] = service.bank_inbox(session, principal)
         ctx["grants"] = [service.grant_public(session, g) for g in service.list_grants(session, principal)]
@@ -174,12 +178,11 @@ async def apply(request: Request, session: SessionDep, principal: OptionalPrinci
         if x.strip().isdigit()
     ]
     pledge_lines = []
-    if product == "warehouse_pledge" and form.get("stock_id"):
+    source, _, stock_id = str(form.get("stock_id") or "").partition(":")
+    if product == "warehouse_pledge" and source in ("overseas", "bonded") and stock_id.isdigit():
         qty = _decimal(form, "pledge_quantity", errors, "质押数量")
         if qty is not None:
-            pledge_lines.append(
-                schemas.PledgeLineIn(source="overseas", stock_id=int(str(form.get("stock_id"))), quantity=qty)
-            )
+            pledge_lines.append(schemas.PledgeLineIn(source=source, stock_id=int(stock_id), quantity=qty))  # type: ignore[arg-type]
     try:
         if errors:
             raise ValidationFailed(errors)
@@ -330,6 +333,7 @@ def _review_page(
         slices=slices,
         events=service.application_events(session, app.id),
         labels=LABELS,
+        customs_labels=CUSTOMS_STATUS_LABELS,
         **extra,
     )
 

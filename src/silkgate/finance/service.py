@@ -339,7 +339,7 @@ def _declarations_in_open_applications(session: Session, enterprise_id: int) -> 
     return used
 
 
-def _receivable_cny(session: Session, declaration_id: int) -> Decimal | None:
+def receivable_cny(session: Session, declaration_id: int) -> Decimal | None:
     """What is still to be collected on a released export list (export issue's collection status), in CNY."""
     lst = session.scalar(select(ExportList).where(ExportList.declaration_id == declaration_id))
     if lst is None or lst.status not in ("released", "departed"):
@@ -370,7 +370,7 @@ def _collateral_from_declarations(
             errors.append(FieldError(field, "already_financed", f"申报单{d.business_no}已用于另一笔在途融资"))
         if product == "receivables":
             exportable = d.direction == "export" and d.kind == "inventory"
-            receivable = _receivable_cny(session, d.id) if exportable else None
+            receivable = receivable_cny(session, d.id) if exportable else None
             if receivable is None:
                 errors.append(
                     FieldError(field, "not_released_export", f"{d.business_no}不是已放行的出口清单")
@@ -451,28 +451,22 @@ def _lock_pledges(
     for line in sorted(lines, key=lambda x: (x.source, x.stock_id)):
         field = f"pledge_lines[{index_of[id(line)]}]"
         if line.source == "bonded":
-            raise ValidationFailed(
-                [
-                    FieldError(
-                        f"{field}.source", "bonded_book_unavailable", "保税账册库存质押须由保税仓提供账册数据"
-                    )
-                ]
+            quantity, item_no, unit_value = _bonded_row_for_pledge(
+                session, ent, line.stock_id, f"{field}.stock_id"
             )
-        stock = logistics.stock_for_pledge(session, line.stock_id)
-        if stock is None or stock.owner_enterprise_id != ent.id:
-            raise ValidationFailed(
-                [FieldError(f"{field}.stock_id", "not_own_stock", "库存不存在或不属于本企业")]
-            )
-        position = pledges.lock_position(
-            session,
-            "overseas",
-            pledges.overseas_position_key(stock.id),
-            enterprise_id=ent.id,
-            item_no=stock.item_no,
-        )
-        pledges.add_pledge(position, line.quantity, stock.quantity, f"{field}.quantity")
-        locked.append((position, line.quantity, stock.unit_value_cny))
-        total += line.quantity * stock.unit_value_cny
+            key = pledges.bonded_position_key(line.stock_id)
+        else:
+            stock = logistics.stock_for_pledge(session, line.stock_id)
+            if stock is None or stock.owner_enterprise_id != ent.id:
+                raise ValidationFailed(
+                    [FieldError(f"{field}.stock_id", "not_own_stock", "库存不存在或不属于本企业")]
+                )
+            quantity, item_no, unit_value = stock.quantity, stock.item_no, stock.unit_value_cny
+            key = pledges.overseas_position_key(stock.id)
+        position = pledges.lock_position(session, line.source, key, enterprise_id=ent.id, item_no=item_no)
+        pledges.add_pledge(position, line.quantity, quantity, f"{field}.quantity")
+        locked.append((position, line.quantity, unit_value))
+        total += line.quantity * unit_value
     return total, locked
 
 

@@ -15,7 +15,7 @@ from silkgate.demo import DemoContext
 from silkgate.kit.cebtime import now_utc
 from silkgate.logistics import schemas, service
 from silkgate.models.declarations import Declaration
-from silkgate.models.export import OverseasWarehouse
+from silkgate.models.export import ExportList, OverseasWarehouse
 from silkgate.models.logistics import Consignment, Warehouse, WarehouseStock
 from silkgate.models.org import Organisation
 from silkgate.models.registry import Enterprise
@@ -211,6 +211,16 @@ def _consignments(ctx: DemoContext) -> int:
     shipper = session.get(Enterprise, by_role["seller"][0])
     assert shipper is not None
     stamp = ctx.today.strftime("%Y%m%d")
+    parcels = [
+        wb
+        for wb in session.scalars(
+            select(ExportList.logistics_no)
+            .where(ExportList.zone_code == ctx.zone_code, ExportList.country == "304")
+            .order_by(ExportList.id)
+            .limit(30)
+        )
+        if wb
+    ]
     rail = service.create_consignment(
         session,
         operator,
@@ -223,7 +233,7 @@ def _consignments(ctx: DemoContext) -> int:
             cargo_description="陶瓷茶具、LED台灯、苹果脆片",
             packages=860,
             gross_weight_kg=Decimal("15400"),
-            waybill_nos=[],
+            waybill_nos=parcels,
             legs=[
                 schemas.LegIn(
                     mode="road",

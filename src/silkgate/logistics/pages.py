@@ -3,10 +3,15 @@ the public buyer-facing tracking page /track."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+import io
 
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from openpyxl import Workbook
+
+from silkgate.auth import kinds
 from silkgate.auth.deps import OptionalPrincipal, SessionDep
+from silkgate.exceptions import NotAuthenticated
 from silkgate.logistics import rules, service
 from silkgate.web import login_redirect, render
 
@@ -60,6 +65,7 @@ def logistics_home(request: Request, session: SessionDep, principal: OptionalPri
         operators=operators,
         consignments=consignments,
         returns=service.list_returns(session, principal),
+        waybills=service.recent_waybills(session, principal),
         figures=figures,
         labels=LABELS,
     )
@@ -81,4 +87,37 @@ def warehouse_page(
         detail=detail,
         owners=owners,
         labels=LABELS,
+    )
+
+
+@router.get("/logistics/figures.xlsx")
+def figures_xlsx(session: SessionDep, principal: OptionalPrincipal) -> Response:
+    """The zone's logistics figures as a workbook (zone office and agencies)."""
+    if principal is None:
+        raise NotAuthenticated()
+    principal.require(kinds.ZONE_OFFICE, *kinds.AGENCY_KINDS)
+    assert principal.zone_code is not None
+    fig = service.figures(session, principal.zone_code)
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "线路与运输方式"
+    ws.append(["线路", "运输方式", "联运单", "件数", "毛重（千克）"])
+    for r in fig.routes:
+        modes = "+".join(rules.MODE_LABELS.get(m, m) for m in r.mode.split("+"))
+        ws.append([r.route_name, modes, r.consignments, r.packages, float(r.gross_weight_kg)])
+    times = wb.create_sheet("时效")
+    times.append(["指标", "票数", "中位数（小时）", "90分位（小时）"])
+    times.append(
+        ["通关时长（申报至放行）", fig.clearance.count, fig.clearance.median_hours, fig.clearance.p90_hours]
+    )
+    times.append(
+        ["配送时长（放行至签收）", fig.delivery.count, fig.delivery.median_hours, fig.delivery.p90_hours]
+    )
+    buf = io.BytesIO()
+    wb.save(buf)
+    return StreamingResponse(
+        iter([buf.getvalue()]),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="logistics-{fig.zone_code}.xlsx"'},
     )

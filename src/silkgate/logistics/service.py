@@ -105,6 +105,31 @@ def post_tracking_events(
     return schemas.TrackingResult(accepted=accepted, duplicates=len(events) - accepted)
 
 
+def recent_waybills(
+    session: Session, principal: Principal, limit: int = 10
+) -> list[tuple[str, str, dt.datetime]]:
+    """The latest waybills with carrier events: the zone's for the zone office and agencies, a carrier's own."""
+    if principal.zone_code is None:
+        return []
+    q = select(TrackingEvent.waybill_no, func.max(TrackingEvent.occurred_at)).where(
+        TrackingEvent.zone_code == principal.zone_code
+    )
+    if not (principal.is_zone_office or principal.is_agency):
+        q = q.where(TrackingEvent.carrier_enterprise_id == (principal.enterprise_id or -1))
+    rows = session.execute(
+        q.group_by(TrackingEvent.waybill_no).order_by(func.max(TrackingEvent.occurred_at).desc()).limit(limit)
+    ).all()
+    out = []
+    for waybill, last in rows:
+        code = session.scalar(
+            select(TrackingEvent.event_code)
+            .where(TrackingEvent.waybill_no == waybill, TrackingEvent.occurred_at == last)
+            .limit(1)
+        )
+        out.append((waybill, rules.CARRIER_EVENTS.get(code or "", code or ""), last))
+    return out
+
+
 def public_timeline(session: Session, waybill_no: str) -> list[rules.TimelineEntry] | None:
     """The buyer's view of a waybill: customs statuses and carrier events in time order.
 
@@ -185,6 +210,8 @@ def register_warehouse(session: Session, principal: Principal, data: schemas.War
     )
     session.add(wh)
     session.flush()
+    if wh.kind == "returns":
+        route_pending_returns(session, wh)
     return wh
 
 
@@ -591,6 +618,21 @@ def on_returned(session: Session, event: TradeEvent) -> None:
         )
     )
     session.flush()
+
+
+def route_pending_returns(session: Session, warehouse: Warehouse) -> int:
+    """Returns that arrived while the zone had no returns warehouse go to the one just registered."""
+    pending = list(
+        session.scalars(
+            select(ReturnRouting).where(
+                ReturnRouting.zone_code == warehouse.zone_code, ReturnRouting.status == "unrouted"
+            )
+        )
+    )
+    for r in pending:
+        r.warehouse_id, r.status = warehouse.id, "routed"
+    session.flush()
+    return len(pending)
 
 
 def list_returns(session: Session, principal: Principal) -> list[ReturnRouting]:

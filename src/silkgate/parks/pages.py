@@ -4,16 +4,20 @@ park's console for its operator: tenants, trade, services, requests)."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from openpyxl import Workbook
 
+from silkgate.auth import kinds
 from silkgate.auth.deps import OptionalPrincipal, SessionDep
-from silkgate.exceptions import FieldError, SilkgateError, ValidationFailed
+from silkgate.exceptions import FieldError, NotAuthenticated, SilkgateError, ValidationFailed
 from silkgate.parks import rules, schemas, service
 from silkgate.parks.api import year_to_date
+from silkgate.registry import service as registry
 from silkgate.web import login_redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -71,14 +75,14 @@ def _detail(
     )
 
 
-@router.get("/parks/{park_id}", response_class=HTMLResponse)
+@router.get("/parks/{park_id:int}", response_class=HTMLResponse)
 def park_page(park_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal) -> Response:
     if principal is None:
         return login_redirect(request)
     return _detail(request, session, principal, park_id, flash=request.query_params.get("ok"))
 
 
-@router.post("/parks/{park_id}/tenants", response_class=HTMLResponse)
+@router.post("/parks/{park_id:int}/tenants", response_class=HTMLResponse)
 async def add_tenant(
     park_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal
 ) -> Response:
@@ -86,15 +90,25 @@ async def add_tenant(
         return login_redirect(request)
     form = await request.form()
     try:
-        raw_id = str(form.get("enterprise_id") or "").strip()
-        if not raw_id.isdigit():
-            raise ValidationFailed([FieldError("enterprise_id", "required", "请填写入驻企业的备案编号")])
+        raw = str(form.get("enterprise") or "").strip().upper()
+        ent = registry.enterprise_by_customs_code(session, raw) if len(raw) == 10 else None
+        ent = ent or (registry.enterprise_by_uscc(session, raw) if len(raw) == 18 else None)
+        if ent is None:
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "enterprise",
+                        "unknown_enterprise",
+                        "请填写入驻企业的海关编码（10位）或统一社会信用代码（18位）",
+                    )
+                ]
+            )
         service.add_tenant(
             session,
             principal,
             park_id,
             schemas.TenantIn(
-                enterprise_id=int(raw_id),
+                enterprise_id=ent.id,
                 role=str(form.get("role") or "seller"),  # type: ignore[arg-type]
                 moved_in_on=dt.date.fromisoformat(
                     str(form.get("moved_in_on") or dt.date.today().isoformat())
@@ -145,3 +159,57 @@ async def reply(
         message = exc.message if isinstance(exc, SilkgateError) else "请选择处理结果"
         return RedirectResponse(f"/parks?ok={quote(message)}", status_code=303)
     return RedirectResponse(f"/parks?ok={quote('已回复服务申请')}", status_code=303)
+
+
+@router.get("/parks/export.xlsx")
+def parks_xlsx(session: SessionDep, principal: OptionalPrincipal) -> Response:
+    """Every park with occupancy, tenants' trade year to date and share of the zone (zone office, agencies)."""
+    if principal is None:
+        raise NotAuthenticated()
+    principal.require(kinds.ZONE_OFFICE, *kinds.AGENCY_KINDS)
+    date_from, date_to = year_to_date(None, None)
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "园区"
+    ws.append(
+        [
+            "名称",
+            "类型",
+            "布局定位",
+            "县（市、区）",
+            "状态",
+            "示范等级",
+            "面积（㎡）",
+            "入驻企业",
+            "容量",
+            "入驻率",
+            f"入驻企业进出口（元，{date_from}至{date_to}）",
+            "占全区比重",
+        ]
+    )
+    for park in service.list_parks(session, principal):
+        d = service.park_detail(session, principal, park.id, date_from, date_to)
+        ws.append(
+            [
+                park.name,
+                rules.KIND_LABELS[park.kind],
+                rules.LAYOUT_LABELS[park.layout_role],
+                park.county,
+                rules.STATUS_LABELS[park.status],
+                rules.LEVEL_LABELS[park.level],
+                float(park.area_m2),
+                d.active_tenants,
+                park.tenant_capacity,
+                float(d.occupancy) if d.occupancy is not None else None,
+                float(d.trade.total_cny) if d.trade else None,
+                float(d.trade.share_of_zone) if d.trade and d.trade.share_of_zone is not None else None,
+            ]
+        )
+    buf = io.BytesIO()
+    wb.save(buf)
+    return StreamingResponse(
+        iter([buf.getvalue()]),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="parks.xlsx"'},
+    )

@@ -3,7 +3,7 @@
 
 Logins (password `silkgate-demo`) for the default zone: zone_admin, customs, tax, forex, commerce,
 market, bank, insurer, park, seller1..seller3, platform1, logistics1, payment1, broker1,
-warehouse1, tradeservice1. Another zone's logins carry its short code: `zone_admin_hz`.
+warehouse1, tradeservice1, and applicant1 (an enterprise whose filing awaits approval). Another zone's logins carry its short code: `zone_admin_hz`.
 """
 
 from __future__ import annotations
@@ -14,15 +14,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from silkgate.auth import kinds
 from silkgate.auth.principal import Principal
 from silkgate.auth.service import create_organisation, create_user, principal_for_org
 from silkgate.demo import DEFAULT_ZONE, DEMO_PASSWORD, DemoContext, synth
-from silkgate.models.org import Organisation
+from silkgate.models.org import Organisation, User
 from silkgate.models.registry import Commodity, Enterprise, EnterpriseRole
 from silkgate.models.zone import Zone
 from silkgate.registry import service
+from silkgate.registry.bootstrap import ensure_reference_data
 from silkgate.registry.rules import gs1_check_digit
 
 # (kind, login, name template; {city} is the city without 市)
@@ -61,7 +63,7 @@ ENTERPRISES: tuple[tuple[tuple[str, ...], str, str | None, str], ...] = (
     (("seller",), "{city}东盟优选商贸有限公司", None, "approved"),
     (("seller",), "{city}日韩美妆个护贸易有限公司", None, "approved"),
     (("seller",), "{city}运动户外用品有限公司", None, "approved"),
-    (("seller",), "{city}新锐家电电子商务有限公司", None, "pending"),
+    (("seller",), "{city}新锐家电电子商务有限公司", "applicant1", "pending"),
     (("seller",), "{city}悦享生活跨境电商有限公司", None, "pending"),
     (("seller",), "{city}鑫源进出口贸易有限公司", None, "pending"),
     (("seller",), "{city}速购国际贸易有限公司", None, "rejected"),
@@ -110,52 +112,52 @@ CATALOGUE = (
     Product("控油蓬松洗发水 500ml", "Sakura Care", "3305100000", "116", "035", None, "89", "500ml/瓶", "0|0|洗发|500ml"),
     Product("氨基酸洁面乳 120g", "Sakura Care", "3401300000", "116", "035", None, "95", "120g/支", "0|0|洁面|120g"),
     Product("美白牙膏 100g", "DentaPro", "3306101000", "304", "035", None, "49", "100g/支", "0|0|牙膏|100g"),
-    Product("婴幼儿配方奶粉 1段 800g", "a-Pure 澳爱", "1901101000", "601", "035", "122", "268", "800g/罐", "0|0|1段|0-6月|800g"),
-    Product("婴幼儿配方奶粉 3段 800g", "NordBaby 诺贝", "1901101000", "309", "035", "122", "238", "800g/罐", "0|0|3段|1-3岁|800g"),
+    Product("婴幼儿配方奶粉 1段 800g", "a-Pure 澳爱", "1901101000", "601", "035", None, "268", "800g/罐", "0|0|1段|0-6月|800g"),
+    Product("婴幼儿配方奶粉 3段 800g", "NordBaby 诺贝", "1901101000", "309", "035", None, "238", "800g/罐", "0|0|3段|1-3岁|800g"),
     Product("全脂高钙奶粉 1kg", "Kiwi Farm 新牧", "0402210000", "609", "035", None, "129", "1kg/袋", "0|0|全脂|未加糖|1kg"),
-    Product("婴儿纸尿裤 L码 54片", "Hoshi 星之", "9619001100", "116", "035", "011", "139", "L*54片/包", "0|0|婴儿|L码|54片"),
+    Product("婴儿纸尿裤 L码 54片", "Hoshi 星之", "9619001100", "116", "035", None, "139", "L*54片/包", "0|0|婴儿|L码|54片"),
     Product("宝宝有机米粉 225g", "NordBaby 诺贝", "1901109000", "309", "035", None, "69", "225g/盒", "0|0|6月以上|225g"),
-    Product("鱼油软胶囊 200粒", "Swiss Vita 瑞维", "2106909090", "601", "035", "139", "198", "200粒/瓶", "0|0|软胶囊|200粒"),
-    Product("复合维生素片 60片", "Swiss Vita 瑞维", "2106909090", "502", "035", "139", "159", "60片/瓶", "0|0|片剂|60片"),
+    Product("鱼油软胶囊 200粒", "Swiss Vita 瑞维", "2106909090", "601", "035", None, "198", "200粒/瓶", "0|0|软胶囊|200粒"),
+    Product("复合维生素片 60片", "Swiss Vita 瑞维", "2106909090", "502", "035", None, "159", "60片/瓶", "0|0|片剂|60片"),
     Product("乳清蛋白粉 2.27kg", "IronFit", "2106100000", "502", "035", None, "489", "2.27kg/桶", "0|0|乳清蛋白|2.27kg"),
-    Product("麦卢卡蜂蜜 UMF10+ 250g", "Kiwi Farm 新牧", "0409000000", "609", "035", "142", "238", "250g/瓶", "0|0|UMF10+|250g"),
-    Product("西班牙特级初榨橄榄油 1L", "Oliva Sol", "1509200000", "312", "035", "095", "118", "1L/瓶", "0|0|特级初榨|1L"),
-    Product("法国波尔多干红葡萄酒 750ml", "Château Lune", "2204210000", "305", "095", "142", "268", "750ml/瓶", "0|0|干红|13.5%vol|750ml"),
-    Product("智利赤霞珠红葡萄酒 750ml", "Andes Valle", "2204210000", "412", "095", "142", "128", "750ml/瓶", "0|0|干红|13%vol|750ml"),
-    Product("意大利起泡酒 750ml", "Vivace", "2204100000", "307", "095", "142", "158", "750ml/瓶", "0|0|起泡|11%vol|750ml"),
+    Product("麦卢卡蜂蜜 UMF10+ 250g", "Kiwi Farm 新牧", "0409000000", "609", "035", None, "238", "250g/瓶", "0|0|UMF10+|250g"),
+    Product("西班牙特级初榨橄榄油 1L", "Oliva Sol", "1509200000", "312", "035", None, "118", "1L/瓶", "0|0|特级初榨|1L"),
+    Product("法国波尔多干红葡萄酒 750ml", "Château Lune", "2204210000", "305", "095", "035", "268", "750ml/瓶", "0|0|干红|13.5%vol|750ml"),
+    Product("智利赤霞珠红葡萄酒 750ml", "Andes Valle", "2204210000", "412", "095", "035", "128", "750ml/瓶", "0|0|干红|13%vol|750ml"),
+    Product("意大利起泡酒 750ml", "Vivace", "2204100000", "307", "095", "035", "158", "750ml/瓶", "0|0|起泡|11%vol|750ml"),
     Product("黑巧克力 100g", "Alpen Choco", "1806320000", "331", "035", None, "39", "100g/块", "0|0|非夹心|100g"),
     Product("蓝山咖啡豆 500g", "Blue Ridge", "0901210000", "502", "035", None, "168", "500g/袋", "0|0|已焙炒|500g"),
     Product("新西兰猕猴桃 3kg", "Kiwi Farm 新牧", "0810500000", "609", "035", None, "128", "3kg/箱", "0|0|鲜|3kg"),
-    Product("泰国金枕榴莲 约3kg", "Siam Fruit", "0810600000", "136", "035", "007", "299", "约3kg/个", "0|0|鲜|金枕"),
+    Product("泰国金枕榴莲 约3kg", "Siam Fruit", "0810600000", "136", "035", None, "299", "约3kg/个", "0|0|鲜|金枕"),
     Product("纯棉圆领T恤", "Northline", "6109100000", "502", "011", "035", "129", "M/L/XL", "0|0|针织|棉100%|男式"),
     Product("羊绒针织开衫", "Highland", "6110120000", "303", "011", "035", "1280", "S/M/L", "0|0|针织|山羊绒100%|女式"),
     Product("女式棉质连衣裙", "Petit Jour", "6204420000", "305", "011", "035", "560", "S/M/L", "0|0|机织|棉100%|女式"),
     Product("男式羽绒服", "Nordkap", "6201301000", "330", "011", "035", "1890", "M/L/XL", "0|0|机织|棉面|羽绒"),
-    Product("儿童纯棉连体衣", "Hoshi 星之", "6111200000", "116", "011", "035", "129", "73/80/90", "0|0|针织|棉100%|婴儿"),
-    Product("缓震跑步鞋", "StrideMax", "6404110000", "502", "025", "035", "699", "38-45码", "0|0|纺织鞋面|橡胶底|运动"),
-    Product("真皮男士商务皮鞋", "Milano Passo", "6403990000", "307", "025", "035", "1380", "39-44码", "0|0|牛皮鞋面|橡胶底"),
-    Product("小羊皮手提包", "Maison Fleur", "4202210000", "305", "011", "035", "3580", "25*18*10cm", "0|0|羊皮革|手提包"),
-    Product("尼龙双肩背包", "Northline", "4202929000", "502", "011", "035", "499", "30*45*15cm", "0|0|尼龙|双肩包"),
-    Product("真皮短款钱包", "Milano Passo", "4202310000", "307", "011", "035", "680", "11*9cm", "0|0|牛皮|钱包"),
-    Product("偏光太阳镜", "SolVista", "9004100000", "307", "019", "035", "890", "58mm", "0|0|偏光|太阳镜"),
+    Product("儿童纯棉连体衣", "Hoshi 星之", "6111200000", "116", "035", None, "129", "73/80/90", "0|0|针织|棉100%|婴儿"),
+    Product("缓震跑步鞋", "StrideMax", "6404110000", "502", "035", "025", "699", "38-45码", "0|0|纺织鞋面|橡胶底|运动"),
+    Product("真皮男士商务皮鞋", "Milano Passo", "6403990000", "307", "035", "025", "1380", "39-44码", "0|0|牛皮鞋面|橡胶底"),
+    Product("小羊皮手提包", "Maison Fleur", "4202210000", "305", "035", "007", "3580", "25*18*10cm", "0|0|羊皮革|手提包"),
+    Product("尼龙双肩背包", "Northline", "4202920000", "502", "035", "007", "499", "30*45*15cm", "0|0|尼龙|双肩包"),
+    Product("真皮短款钱包", "Milano Passo", "4202310000", "307", "035", "007", "680", "11*9cm", "0|0|牛皮|钱包"),
+    Product("偏光太阳镜", "SolVista", "9004100000", "307", "035", "019", "890", "58mm", "0|0|偏光|太阳镜"),
     Product("瑞士自动机械腕表", "Helvetia Time", "9102210000", "331", "008", "035", "6800", "40mm 钢表壳", "0|0|自动上弦|钢壳|机械显示"),
     Product("石英女士腕表", "Tokei 时计", "9102110000", "116", "008", "035", "1680", "32mm", "0|0|电子|指针显示"),
     Product("淡水珍珠项链", "Perle Mer", "7116100000", "601", "035", None, "1280", "45cm", "0|0|淡水养殖珍珠|项链"),
     Product("18K金钻石耳钉", "Lumière 露美", "7113191100", "305", "036", None, "4680", "0.1ct*2", "0|0|18K金|镶钻"),
-    Product("真无线降噪耳机", "SonicWave", "8518300000", "116", "011", "035", "1499", "蓝牙5.3", "0|0|耳塞式|无线"),
-    Product("便携蓝牙音箱", "SonicWave", "8518220000", "502", "011", "035", "899", "20W", "0|0|多喇叭|蓝牙"),
+    Product("真无线降噪耳机", "SonicWave", "8518300000", "116", "007", "035", "1499", "蓝牙5.3", "0|0|耳塞式|无线"),
+    Product("便携蓝牙音箱", "SonicWave", "8518220000", "502", "007", "035", "899", "20W", "0|0|多喇叭|蓝牙"),
     Product("平板电脑 11英寸 128GB", "TabOne", "8471301000", "133", "001", "035", "3299", "11英寸/128GB", "0|0|平板电脑|11英寸|128GB"),
-    Product("20000mAh 快充移动电源", "VoltGo", "8507600000", "133", "011", "035", "259", "20000mAh", "0|0|锂离子|20000mAh"),
-    Product("高速负离子吹风机", "AeroBeauty", "8516310000", "116", "001", "035", "1299", "1600W", "0|0|电吹风|1600W"),
+    Product("20000mAh 快充移动电源", "VoltGo", "8507600000", "133", "007", "035", "259", "20000mAh", "0|0|锂离子|20000mAh"),
+    Product("高速负离子吹风机", "AeroBeauty", "8516310000", "116", "007", "035", "1299", "1600W", "0|0|电吹风|1600W"),
     Product("声波电动牙刷", "DentaPro", "8509809000", "304", "001", "035", "599", "充电式", "0|0|电动牙刷|家用"),
     Product("多功能料理机", "Küchen Meister", "8509409000", "304", "001", "035", "1680", "1.5L", "0|0|食品搅拌|家用"),
     Product("益智拼搭积木 1000片", "BrickLab", "9503006000", "309", "006", "035", "899", "1000片/盒", "0|0|塑料|拼搭积木"),
     Product("毛绒泰迪熊 40cm", "TeddyHaus", "9503002100", "304", "007", "035", "299", "40cm", "0|0|毛绒|动物玩具"),
     Product("遥控越野车 1:16", "RCMax", "9503008300", "116", "007", "035", "459", "1:16", "0|0|遥控|带动力"),
     Product("不锈钢保温杯 500ml", "Thermo Nippon", "9617001900", "116", "007", "035", "239", "500ml", "0|0|不锈钢|真空"),
-    Product("骨瓷餐具 16件套", "Royal Bone", "6911101100", "303", "006", "035", "1280", "16件/套", "0|0|骨瓷|餐具"),
-    Product("不锈钢炒锅 32cm", "Küchen Meister", "7323930000", "304", "007", "035", "899", "32cm", "0|0|不锈钢|炒锅"),
-    Product("耐热玻璃保鲜盒 4件套", "GlassLock", "7013420000", "133", "006", "035", "199", "4件/套", "0|0|耐热玻璃|厨房"),
+    Product("骨瓷餐具 16件套", "Royal Bone", "6911101100", "303", "035", None, "1280", "16件/套", "0|0|骨瓷|餐具"),
+    Product("不锈钢炒锅 32cm", "Küchen Meister", "7323930000", "304", "035", None, "899", "32cm", "0|0|不锈钢|炒锅"),
+    Product("耐热玻璃保鲜盒 4件套", "GlassLock", "7013420000", "133", "035", None, "199", "4件/套", "0|0|耐热玻璃|厨房"),
     Product("高尔夫球 12粒装", "EagleTee", "9506320000", "502", "007", "035", "399", "12粒/盒", "0|0|高尔夫球|12粒"),
 )
 # fmt: on
@@ -186,6 +188,30 @@ def _barcode(rng: random.Random, origin: str) -> str:
     return body + gs1_check_digit(body)
 
 
+class _DemoLogins:
+    """Demo users share one password, so its Argon2id hash is computed once and reused (the demo
+    password is public anyway); each login still goes through create_user's checks first time."""
+
+    def __init__(self) -> None:
+        self.password_hash: str | None = None
+
+    def add(self, session: Session, org_id: int, username: str, display_name: str) -> None:
+        if self.password_hash is None:
+            user = create_user(
+                session, org_id=org_id, username=username, password=DEMO_PASSWORD, display_name=display_name
+            )
+            self.password_hash = user.password_hash
+            return
+        if session.scalar(select(User.id).where(User.username == username)) is not None:
+            raise ValueError(f"demo login {username} already exists")
+        session.add(
+            User(
+                org_id=org_id, username=username, display_name=display_name, password_hash=self.password_hash
+            )
+        )
+        session.flush()
+
+
 def load(ctx: DemoContext) -> str:
     session, rng = ctx.session, ctx.rng
     zone = session.get(Zone, ctx.zone_code)
@@ -194,15 +220,13 @@ def load(ctx: DemoContext) -> str:
     city = _city(zone)
     org_ids: dict[str, list[int]] = defaultdict(list)
     zone_office: Principal | None = None
+    logins = _DemoLogins()
     for kind, login, template in ORGANISATIONS:
-        org = create_organisation(session, kind=kind, name=template.format(city=city), zone_code=zone.code)
-        create_user(
-            session,
-            org_id=org.id,
-            username=_login(login, zone),
-            password=DEMO_PASSWORD,
-            display_name=f"{kinds.KIND_LABELS[kind]}演示用户",
-        )
+        # Banks and insurers serve many zones and belong to none (their reads are audited in the
+        # zone of the data they read).
+        org_zone = None if kind in kinds.FINANCE_KINDS else zone.code
+        org = create_organisation(session, kind=kind, name=template.format(city=city), zone_code=org_zone)
+        logins.add(session, org.id, _login(login, zone), f"{kinds.KIND_LABELS[kind]}演示用户")
         org_ids[kind].append(org.id)
         if kind == kinds.ZONE_OFFICE:
             zone_office = principal_for_org(session, org)
@@ -249,13 +273,7 @@ def load(ctx: DemoContext) -> str:
         enterprises.append(enterprise)
         org_ids[kinds.ENTERPRISE].append(enterprise.org_id)
         if enterprise_login:
-            create_user(
-                session,
-                org_id=enterprise.org_id,
-                username=_login(enterprise_login, zone),
-                password=DEMO_PASSWORD,
-                display_name=f"{name[:12]}演示用户",
-            )
+            logins.add(session, enterprise.org_id, _login(enterprise_login, zone), f"{name[:12]}演示用户")
 
     # Goods: each approved seller or platform files a slice of the catalogue (~150 in all).
     filers = [
@@ -297,8 +315,10 @@ def load(ctx: DemoContext) -> str:
 
 
 def prepare(ctx: DemoContext) -> None:
-    """Re-read what this step made into ctx.shared (also when it was loaded by an earlier run)."""
+    """Make sure the reference data (zones, tariff) is in place, then re-read what this step made
+    into ctx.shared (also when it was loaded by an earlier run)."""
     session = ctx.session
+    ensure_reference_data(session)
     org_ids: dict[str, list[int]] = defaultdict(list)
     for org_id, kind in session.execute(
         select(Organisation.id, Organisation.kind)
@@ -306,6 +326,18 @@ def prepare(ctx: DemoContext) -> None:
         .order_by(Organisation.id)
     ).tuples():
         org_ids[kind].append(org_id)
+    zone = session.get(Zone, ctx.zone_code)
+    if zone is not None:
+        finance_logins = [
+            _login(login, zone) for kind, login, _ in ORGANISATIONS if kind in kinds.FINANCE_KINDS
+        ]
+        for org_id, kind in session.execute(
+            select(Organisation.id, Organisation.kind)
+            .join(User, User.org_id == Organisation.id)
+            .where(User.username.in_(finance_logins))
+            .order_by(Organisation.id)
+        ).tuples():
+            org_ids[kind].append(org_id)
     by_role: dict[str, list[int]] = defaultdict(list)
     for ent_id, role in session.execute(
         select(EnterpriseRole.enterprise_id, EnterpriseRole.role)

@@ -152,17 +152,15 @@ def tariff_for(session: Session, zone_code: str | None, hs_code: str) -> TariffL
 # ---------------------------------------------------------------- enterprise filing
 
 
-def _enterprise_db_problems(
+def _enterprise_duplicates(
     session: Session,
     data: dict[str, Any],
-    zone: Zone,
     *,
     exclude_enterprise_id: int | None = None,
     own_org_id: int | None = None,
-) -> tuple[list[FieldError], list[FieldError]]:
-    """(validation errors, duplicates) that need the database. The district is free text: the
-    seeds list only some zones' counties, so the zone's list is offered as suggestions, not enforced."""
-    errors: list[FieldError] = []
+) -> list[FieldError]:
+    """The USCC or customs code already filed by another enterprise. (The district is free text:
+    the seeds list only some zones' counties, so the zone's list is a suggestion, not a rule.)"""
     duplicates: list[FieldError] = []
     uscc = data.get("uscc")
     if uscc:
@@ -179,7 +177,7 @@ def _enterprise_db_problems(
         taken = session.scalar(select(Enterprise.id).where(Enterprise.customs_code == code))
         if taken is not None and taken != exclude_enterprise_id:
             duplicates.append(FieldError("customs_code", "duplicate", f"海关注册编码{code}已被其他企业备案"))
-    return errors, duplicates
+    return duplicates
 
 
 def _zone(session: Session, zone_code: str) -> Zone:
@@ -205,14 +203,12 @@ def validate_enterprise(
 ) -> dict[str, Any]:
     """Every rule an enterprise filing must meet; returns the cleaned values or raises."""
     values = _as_dict(data)
-    zone = _zone(session, zone_code)
+    _zone(session, zone_code)
     errors = rules.enterprise_problems(values)
     if org is not None and org.uscc and values.get("uscc") and values["uscc"] != org.uscc:
         errors.append(FieldError("uscc", "uscc_mismatch", f"统一社会信用代码与本机构登记的{org.uscc}不一致"))
-    db_errors, duplicates = _enterprise_db_problems(
-        session, values, zone, own_org_id=org.id if org is not None else None
-    )
-    _raise_if_any(errors + db_errors, duplicates)
+    duplicates = _enterprise_duplicates(session, values, own_org_id=org.id if org is not None else None)
+    _raise_if_any(errors, duplicates)
     return values
 
 
@@ -345,10 +341,8 @@ def update_enterprise(
     values = _as_dict(data, exclude_unset=True)
     values = {k: v for k, v in values.items() if not (v is None and k in ("customs_code", "name", "roles"))}
     errors = rules.enterprise_problems(values, partial=True)
-    db_errors, duplicates = _enterprise_db_problems(
-        session, values, _zone(session, enterprise.zone_code), exclude_enterprise_id=enterprise.id
-    )
-    _raise_if_any(errors + db_errors, duplicates)
+    duplicates = _enterprise_duplicates(session, values, exclude_enterprise_id=enterprise.id)
+    _raise_if_any(errors, duplicates)
     changes: dict[str, list[Any]] = {}
     for field in ENTERPRISE_FIELDS:
         if field in values and values[field] != getattr(enterprise, field):

@@ -9,7 +9,9 @@ import typer
 
 from silkgate.clitools import cli_unit_of_work, err_console
 
-risk_app = typer.Typer(help="Risk prevention: scheduled scans of the rules over history.", no_args_is_help=True)
+risk_app = typer.Typer(
+    help="Risk prevention: scheduled scans of the rules over history.", no_args_is_help=True
+)
 
 
 def _parse_since(value: str | None) -> dt.datetime | None:
@@ -24,7 +26,9 @@ def _parse_since(value: str | None) -> dt.datetime | None:
 
 @risk_app.command("scan")
 def scan_command(
-    zone: Annotated[str | None, typer.Option(help="Zone code (default: every zone with enterprises).")] = None,
+    zone: Annotated[
+        str | None, typer.Option(help="Zone code (default: every zone with enterprises).")
+    ] = None,
     since: Annotated[
         str | None, typer.Option(help="Only lists declared on or after this date (YYYY-MM-DD).")
     ] = None,
@@ -41,7 +45,9 @@ def scan_command(
         zones = [zone] if zone else list(session.scalars(select(Enterprise.zone_code).distinct()))
         for code in zones:
             result = scan(session, code, start)
-            err_console.print(f"[bold]{code}[/bold] 评估清单 {result.evaluated} 票，新增命中 {result.hits} 次")
+            err_console.print(
+                f"[bold]{code}[/bold] 评估清单 {result.evaluated} 票，新增命中 {result.hits} 次"
+            )
             for rule_code, n in sorted(result.by_rule.items()):
                 typer.echo(f"{code}\t{rule_code}\t{n}")
 

@@ -22,8 +22,10 @@ from silkgate.declarations.synthetic import (
     GoodsLine,
     ImportTransaction,
     Party,
+    Product,
     TradingParties,
     TransactionFactory,
+    estimate_retail_tax,
     inject_fault,
     transaction_messages,
 )
@@ -105,11 +107,6 @@ def _plant_imports(ctx: DemoContext) -> int:
     address = "山西省运城市盐湖区解放南路188号菜鸟驿站"
     for _ in range(10):
         make(lines=[GoodsLine(diapers, Decimal("1"))]).address = address
-    # 3. One payer paying for six buyers (集中付款、分散收货).
-    payer_name, payer_id = synth.person_name(ctx.rng), synth.resident_id(ctx.rng)
-    for _ in range(6):
-        tx = make(lines=[GoodsLine(milk, Decimal("2"))])
-        tx.overrides["payment"] = {"payerName": payer_name, "payerIdNumber": payer_id}
     # 4. One buyer, six orders of about 4 100 CNY in a day (拆单 + 额度消耗).
     drain = make(sellers[1], [GoodsLine(cream, Decimal("3"))])
     for _ in range(5):
@@ -120,20 +117,34 @@ def _plant_imports(ctx: DemoContext) -> int:
             drain.buyer_phone,
             drain.address,
         )
-    # 5. Mispriced goods against the filed unit price (低报 / 高开).
+    # 5. Mispriced goods against the filed unit price (低报 / 高开), after two ordinary orders.
+    for _ in range(2):
+        make(sellers[1], [GoodsLine(cream, Decimal("1"))])
     make(sellers[1], [GoodsLine(replace(milk, price=Decimal("58")), Decimal("2"))])
     make(sellers[1], [GoodsLine(replace(cream, price=Decimal("4600")), Decimal("1"))])
-    # 6. Goods under the market-regulation safety alert (diapers, see load()).
+    # 6. One payer paying for six buyers of the same seller (集中付款、分散收货; payer ≠ buyer).
+    payer_name, payer_id = synth.person_name(ctx.rng), synth.resident_id(ctx.rng)
+    for _ in range(6):
+        tx = make(sellers[1], [GoodsLine(milk, Decimal("2"))])
+        tx.overrides["payment"] = {"payerName": payer_name, "payerIdNumber": payer_id}
+    # 7. One identity used with four phones and addresses (身份信息被冒用).
+    reused = make(sellers[2], [GoodsLine(milk, Decimal("1"))])
+    for _ in range(3):
+        tx = make(sellers[2], [GoodsLine(milk, Decimal("1"))])
+        tx.buyer_name, tx.buyer_id = reused.buyer_name, reused.buyer_id
+    # 8. Goods under the market-regulation safety alert (diapers, see load()).
     for _ in range(2):
         make(sellers[2], [GoodsLine(diapers, Decimal("2"))])
-    # 7. A seller whose lists keep failing the identity check (申报违规反复发生).
+    # 9. A seller whose lists keep failing the identity check (申报违规反复发生).
     for _ in range(7):
         inject_fault(make(sellers[2], [GoodsLine(milk, Decimal("1"))]), "identity_mismatch", ctx.rng)
-    # 8. An order pushed from a channel that is not a filed platform.
+    # 10. An order pushed from a channel that is not a filed platform.
     rogue = make(sellers[2], [GoodsLine(milk, Decimal("1"))])
     rogue.platform = Party(
         f"{ctx.zone_code[:4]}96{ctx.rng.randrange(10000):04d}", "未接入本平台的境外购物网站"
     )
+    for tx in planted:  # the enterprise's own tax estimate follows the goods it now declares
+        tx.tax_total = estimate_retail_tax(tx)
     clean = [tx for tx in planted if "identity" not in tx.overrides]
     register_buyers(session, clean)
     for tx in planted:
@@ -141,24 +152,25 @@ def _plant_imports(ctx: DemoContext) -> int:
     return len(planted)
 
 
+STATUE = M.ExportGoods(
+    "GG-STATUE-01",
+    "树脂关公摆件",
+    "3926400000",
+    "树脂，工艺摆件",
+    "011",
+    "035",
+    Decimal("1.2"),
+    Decimal("35"),
+)
+
+
 def _plant_exports(ctx: DemoContext) -> int:
-    """Export lists 100 days old with no collection and no departure (rebate-fraud pattern), and goods
-    exported then brought back by the same seller (round-tripping)."""
+    """Export lists released 100 days ago whose goods never departed (rebate-fraud pattern)."""
     seller = _first(ctx, "seller", "关公故里")
     platform, logistics, payment = _first(ctx, "platform"), _first(ctx, "logistics"), _first(ctx, "payment")
-    statue = M.ExportGoods(
-        "GG-STATUE-01",
-        "树脂关公摆件",
-        "3926400000",
-        "树脂，工艺摆件",
-        "011",
-        "035",
-        Decimal("1.2"),
-        Decimal("35"),
-    )
-    sent = 0
     at = now_utc() - dt.timedelta(days=100)
-    for n in range(4):
+    for n in range(3):
+        when = at + dt.timedelta(minutes=10 * n)
         tx = M.ExportTransaction(
             seller=_party(seller),
             platform=_party(platform),
@@ -168,13 +180,58 @@ def _plant_exports(ctx: DemoContext) -> int:
             order_no=f"EX{at:%y%m%d}{n:06d}{seller.id}",
             logistics_no=f"EL{at:%y%m%d}{n:08d}{seller.id}",
             cop_no=f"EC{at:%y%m%d}{n:06d}{seller.id}"[:20],
-            lines=[(statue, Decimal("40"))],
-            declared_at=at + dt.timedelta(minutes=n),
+            lines=[(STATUE, Decimal("40"))],
+            declared_at=when,
         )
-        for data in (M.order_xml(tx), M.waybill_xml(tx), M.inventory_xml(tx)):
-            ingest(ctx.session, data, sender=None, received_at=at + dt.timedelta(minutes=n))
-        sent += 1
-    return sent
+        arrival = M.arrival_xml(
+            _party(logistics),
+            _party(logistics),
+            [tx.logistics_no],
+            when + dt.timedelta(hours=2),
+            tx.customs_code,
+            f"A{tx.cop_no}"[:20],
+        )
+        for data in (
+            M.order_xml(tx),
+            M.collection_xml(tx, tx.goods_value, when + dt.timedelta(minutes=5)),
+            M.waybill_xml(tx),
+            M.inventory_xml(tx),
+            arrival,
+        ):
+            ingest(ctx.session, data, sender=None, received_at=when + dt.timedelta(hours=3))
+    return 3
+
+
+def _plant_round_trip(ctx: DemoContext) -> int:
+    """The exported statues come back as a retail import of the same seller (循环进出)."""
+    seller = _first(ctx, "seller", "关公故里")
+    back = Product(
+        STATUE.item_no,
+        STATUE.name,
+        STATUE.hs_code,
+        STATUE.model,
+        "011",
+        "035",
+        Decimal("1.2"),
+        Decimal("35"),
+        "502",
+    )
+    file_commodities(ctx.session, seller, [back])
+    parties = TradingParties(
+        platforms=[_party(_first(ctx, "platform"))],
+        sellers=[_party(seller)],
+        payments=[_party(_first(ctx, "payment"))],
+        logistics=[_party(_first(ctx, "logistics"))],
+        brokers={},
+        warehouses=[],
+    )
+    factory = TransactionFactory(ctx.rng, parties, [back], fault_rate=0.0, bonded_share=0.0, start=now_utc())
+    tx = factory.make(trade_mode="9610")
+    tx.lines = [GoodsLine(back, Decimal("40"))]
+    tx.tax_total = estimate_retail_tax(tx)
+    register_buyers(ctx.session, [tx])
+    _send(ctx, tx)
+    return 1
 
 
 def load(ctx: DemoContext) -> str:
@@ -195,6 +252,7 @@ def load(ctx: DemoContext) -> str:
     )
     imports = _plant_imports(ctx)
     exports = _plant_exports(ctx)
+    imports += _plant_round_trip(ctx)
     result = service.scan(session, ctx.zone_code)
     # Walk a few alerts through their handling so every state is on show.
     alerts = list(
@@ -211,9 +269,10 @@ def load(ctx: DemoContext) -> str:
             ("followed_up", "企业已关闭该买家账户并提交整改报告", None),
             ("closed", "复查整改到位，规则阈值保持不变", None),
         ],
-        "PRICE_OUTLIER": [
-            ("assessed", "价格偏离系限量礼盒装，与普通装不可比", None),
-            ("disposed", "排除：商品规格不同", "dismissed"),
+        "UNDERVALUED": [
+            ("assessed", "申报单价不足备案价三成，调取支付凭证核对实付金额", None),
+            ("disposed", "排除：系平台限时秒杀活动价，支付凭证与申报一致", "dismissed"),
+            ("followed_up", "已要求企业今后在订单备注中标明促销活动编号", None),
         ],
     }
     walked = 0

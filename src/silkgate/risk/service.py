@@ -22,6 +22,7 @@ from silkgate.exceptions import FieldError, Forbidden, InvalidState, NotFound, V
 from silkgate.kit.cebtime import now_utc
 from silkgate.kit.crypto import sm3_hex
 from silkgate.models.declarations import Declaration, DeclarationLine
+from silkgate.models.export import ExportList, FxCollection
 from silkgate.models.org import Organisation, User
 from silkgate.models.registry import Commodity, Enterprise, EnterpriseRole
 from silkgate.models.risk import (
@@ -47,8 +48,18 @@ ATTACHMENT_TYPES = {
 }
 # Statuses in which a list counts as declared (for the pattern rules): every list that reached
 # customs, rejected ones included (a refused fake list is still evidence of the pattern).
-LIVE_STATUSES = ("declared", "waiting", "matched", "released", "rejected", "held", "departed", "closed", "withdrawn",
-                 "returned")
+LIVE_STATUSES = (
+    "declared",
+    "waiting",
+    "matched",
+    "released",
+    "rejected",
+    "held",
+    "departed",
+    "closed",
+    "withdrawn",
+    "returned",
+)
 
 
 # ---------------------------------------------------------------- rules as data
@@ -175,6 +186,19 @@ def _import_lists(zone_code: str | None) -> Any:
         Declaration.kind == "inventory",
         Declaration.status.in_(LIVE_STATUSES),
     )
+
+
+def _value_cny() -> Any:
+    """The list's value in CNY: set at the decision; before it, the declared goods value (CNY lists)."""
+    return func.coalesce(Declaration.value_cny, Declaration.goods_value)
+
+
+def _current_value(decl: Declaration, lines: list[DeclarationLine]) -> Decimal:
+    """The list being decided: its value is set only at the decision, so add up its goods lines."""
+    value = decl.value_cny if decl.value_cny is not None else decl.goods_value
+    if value is not None:
+        return value
+    return sum((ln.total_price or Decimal("0") for ln in lines), Decimal("0"))
 
 
 def _short(index: str) -> str:
@@ -358,13 +382,15 @@ def check_quota_drain(
     if not decl.buyer_id_index:
         return []
     count, total = session.execute(
-        select(func.count(Declaration.id), func.coalesce(func.sum(Declaration.value_cny), 0)).where(
+        select(func.count(Declaration.id), func.coalesce(func.sum(_value_cny()), 0)).where(
             _import_lists(decl.zone_code),
             Declaration.buyer_id_index == decl.buyer_id_index,
+            Declaration.id != decl.id,
             Declaration.created_at >= _since(R.param_int(t, "window_days")),
         )
     ).one()
-    total_cny = Decimal(str(total or 0))
+    count = int(count or 0) + 1
+    total_cny = Decimal(str(total or 0)) + _current_value(decl, lines)
     if not R.drains_quota(
         int(count or 0), total_cny, R.param_int(t, "min_orders"), R.param_decimal(t, "quota_share")
     ):
@@ -385,16 +411,18 @@ def check_order_split(
     if not decl.buyer_id_index or decl.ebc_code is None:
         return []
     since = now_utc() - dt.timedelta(hours=R.param_int(t, "window_hours"))
-    rows = list(
+    rows: list[tuple[str, Any]] = list(
         session.execute(
-            select(Declaration.business_no, Declaration.value_cny).where(
+            select(Declaration.business_no, _value_cny()).where(
                 _import_lists(decl.zone_code),
                 Declaration.buyer_id_index == decl.buyer_id_index,
                 Declaration.ebc_code == decl.ebc_code,
+                Declaration.id != decl.id,
                 Declaration.created_at >= since,
             )
-        )
+        ).tuples()
     )
+    rows.append((decl.business_no, _current_value(decl, lines)))
     values = [Decimal(str(v or 0)) for _, v in rows]
     if not R.split_pattern(values, R.param_int(t, "min_orders")):
         return []
@@ -409,11 +437,26 @@ def check_order_split(
     ]
 
 
-def _references(session: Session, lines: list[DeclarationLine]) -> dict[int, Commodity]:
-    ids = {ln.commodity_id for ln in lines if ln.commodity_id}
-    if not ids:
-        return {}
-    return {c.id: c for c in session.scalars(select(Commodity).where(Commodity.id.in_(ids)))}
+def _references(session: Session, decl: Declaration, lines: list[DeclarationLine]) -> dict[int, Commodity]:
+    """The filed commodity of each line (by its commodity id, else the seller's item number)."""
+    by_id = {ln.commodity_id for ln in lines if ln.commodity_id}
+    by_item = {ln.item_no for ln in lines if not ln.commodity_id and ln.item_no}
+    found: dict[int, Commodity] = {}
+    if by_id:
+        for c in session.scalars(select(Commodity).where(Commodity.id.in_(by_id))):
+            for ln in lines:
+                if ln.commodity_id == c.id:
+                    found[ln.g_num] = c
+    if by_item and decl.ebc_enterprise_id is not None:
+        for c in session.scalars(
+            select(Commodity).where(
+                Commodity.enterprise_id == decl.ebc_enterprise_id, Commodity.item_no.in_(by_item)
+            )
+        ):
+            for ln in lines:
+                if not ln.commodity_id and ln.item_no == c.item_no:
+                    found[ln.g_num] = c
+    return found
 
 
 def _mispriced(
@@ -423,10 +466,10 @@ def _mispriced(
     test: Callable[[Decimal, Decimal], bool],
     word: str,
 ) -> list[Finding]:
-    refs = _references(session, lines)
+    refs = _references(session, decl, lines)
     bad = []
     for ln in lines:
-        ref = refs.get(ln.commodity_id or 0)
+        ref = refs.get(ln.g_num)
         if ref is None or ln.price is None or (ln.currency and ln.currency != ref.currency):
             continue
         if test(ln.price, ref.unit_price):
@@ -776,6 +819,8 @@ def _export_overdue(session: Session, zone_code: str, days: int, *, missing: str
     if missing == "departure":
         q = base.where(Declaration.status == "released")
     else:
+        # Collected when a CEB403 collection (receipts) or an FX collection the export domain holds
+        # (CEB403 or a bank record) names the list or its order.
         receipt = aliased(Declaration)
         q = base.where(
             Declaration.status.in_(("released", "departed", "closed")),
@@ -785,6 +830,16 @@ def _export_overdue(session: Session, zone_code: str, days: int, *, missing: str
                 receipt.direction == "export",
                 receipt.order_no == Declaration.order_no,
                 receipt.ebp_code == Declaration.ebp_code,
+            )
+            .exists(),
+            ~select(FxCollection.id)
+            .join(ExportList, ExportList.id == FxCollection.list_id)
+            .where(ExportList.declaration_id == Declaration.id)
+            .exists(),
+            ~select(FxCollection.id)
+            .where(
+                FxCollection.order_no == Declaration.order_no,
+                FxCollection.seller_enterprise_id == Declaration.ebc_enterprise_id,
             )
             .exists(),
         )

@@ -286,7 +286,9 @@ def corporate_income_tax(year: int, taxable_income: Decimal, small_low_profit: b
         if part <= 0:
             break
         tax += part * band.income_share * SMALL_LOW_PROFIT_TAX_RATE
-        bases.append(f"{band.basis}：减按{band.income_share * 100:g}%计入应纳税所得额，按20%税率")
+        bases.append(
+            f"{band.basis}：减按{(band.income_share * 100).normalize():f}%计入应纳税所得额，按20%税率"
+        )
         lower = upper
     tax = round_cent(tax)
     effective = (tax / taxable_income).quantize(Decimal("0.0001")) if taxable_income else ZERO

@@ -33,17 +33,40 @@ TRADE_VALUE_METRICS = ("trade_value", "retail_trade_value", "transaction_scale",
 # --- market entities ----------------------------------------------------------------------------
 
 
-def _parks_counts(session: Session, zone_code: str) -> dict[str, int] | None:
-    """Parks, incubators and overseas warehouses from the park registry when it is installed
-    (`silkgate.parks.service.entity_counts(session, zone_code) -> {kind: count}`)."""
+def _parks_module() -> Any:
     name = "silkgate.parks.service"
     if importlib.util.find_spec("silkgate.parks") is None or importlib.util.find_spec(name) is None:
         return None
-    fn = getattr(importlib.import_module(name), "entity_counts", None)
+    return importlib.import_module(name)
+
+
+def _parks_counts(session: Session, zone_code: str) -> dict[str, int] | None:
+    """Parks, incubators and overseas warehouses by their Chinese label, from the park registry when
+    it is installed (`silkgate.parks.service.entity_counts(session, zone_code)`)."""
+    module = _parks_module()
+    fn = getattr(module, "entity_counts", None) if module else None
     if not callable(fn):
         return None
-    counts = fn(session, zone_code)
-    return {str(k): int(v) for k, v in dict(counts).items()}
+    return {str(k): int(v) for k, v in dict(fn(session, zone_code)).items()}
+
+
+# Park registry kinds -> the indicators and target metrics they count for.
+CARRIER_METRICS = {
+    "industrial_park": "parks",
+    "public_overseas_warehouse": "overseas_warehouses",
+    "training_base": "training_bases",
+    "incubator": "incubators",
+}
+
+
+def _carrier_counts(session: Session, zone_code: str) -> dict[str, int]:
+    """Carrier counts keyed by indicator (parks, overseas_warehouses, ...); empty without the registry."""
+    module = _parks_module()
+    fn = getattr(module, "counts_by_type", None) if module else None
+    if not callable(fn):
+        return {}
+    counts = dict(fn(session, zone_code))
+    return {metric: int(counts.get(kind, 0)) for kind, metric in CARRIER_METRICS.items()}
 
 
 def market_entities(
@@ -232,13 +255,18 @@ def target_actual(
         )
     if (year, metric) in manual:
         return manual[(year, metric)], False, "综试办录入"
-    parks = _parks_counts(session, zone.code)
-    if parks and metric in parks:
-        return Decimal(parks[metric]), False, "园区系统"
+    carriers = _carrier_counts(session, zone.code)
+    if metric in carriers:
+        return Decimal(carriers[metric]), False, "产业园区系统（在册且未关闭）"
     latest = max((y for (y, m) in manual if m == metric), default=None)
     if latest is not None:
         return manual[(latest, metric)], False, f"综试办录入（{latest}年）"
     return None, False, ""
+
+
+def plain(value: Decimal | None) -> Decimal | None:
+    """20.00000 -> 20 (targets are shown as the plan words them)."""
+    return None if value is None else Decimal(format(value.normalize(), "f"))
 
 
 def targets_progress(session: Session, zone_code: str, today: dt.date) -> list[calc.TargetProgress]:
@@ -282,8 +310,8 @@ def targets_progress(session: Session, zone_code: str, today: dt.date) -> list[c
                 unit=t.unit,
                 bound=t.bound,
                 bound_zh=t.bound_zh,
-                target=t.value,
-                target_max=t.value_max,
+                target=plain(t.value),
+                target_max=plain(t.value_max),
                 actual=actual,
                 progress=progress,
                 met=met,
@@ -343,7 +371,7 @@ def indicator_values_for_year(
             Enterprise.created_at < dt.datetime.combine(y_to + dt.timedelta(days=1), dt.time(), bj),
         )
     )
-    parks = _parks_counts(session, zone.code) or {}
+    parks = _carrier_counts(session, zone.code)
 
     def manual_or(key: str, fallback: Decimal | None = None) -> Decimal | None:
         if (year, key) in manual:

@@ -408,7 +408,7 @@ def _filler_columns(table: str, given: tuple[str, ...]) -> tuple[tuple[str, ...]
     for col in metadata.tables[table].columns:
         if col.name in given or col.nullable or col.primary_key:
             continue
-        default = col.default.arg if col.default is not None else None
+        default = getattr(col.default, "arg", None)
         if callable(default):
             default = default(None)  # SQLAlchemy wraps the model's default to take a context
         if isinstance(default, (list, dict)):

@@ -134,6 +134,7 @@ def _error_page(request: Request, principal: Principal, exc: SilkgateError) -> R
         tabs=[],
         tables=[],
         charts_json="[]",
+        form={},
         error=exc,
     )
 
