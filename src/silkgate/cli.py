@@ -28,12 +28,24 @@ def _default_port() -> int:
     return int(os.environ.get("PORT", "8000"))
 
 
+def prepare_database() -> None:
+    """Migrate an empty or older database to head and load the reference data (zones, targets, tariff)."""
+    from silkgate.migrate import upgrade_if_needed
+    from silkgate.registry.bootstrap import ensure_reference_data
+
+    upgrade_if_needed()
+    with cli_unit_of_work() as session:
+        ensure_reference_data(session)
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
-    """Migrate the database to REVISION (default: the newest)."""
+    """Migrate the database to REVISION (default: the newest) and load the reference data."""
     from silkgate.migrate import upgrade
 
     upgrade(revision)
+    if revision == "head":
+        prepare_database()
     typer.echo(f"数据库已迁移到 {revision}")
 
 
@@ -63,9 +75,8 @@ def serve(
     import uvicorn
 
     from silkgate.app import create_app
-    from silkgate.migrate import upgrade_if_needed
 
-    upgrade_if_needed()
+    prepare_database()
     port = port or _default_port()
     err_console.print(f"silkgate 已启动：http://{host}:{port}  （API 文档：/api/docs）")
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
@@ -82,9 +93,8 @@ def demo(
 ) -> None:
     """Load the realistic synthetic demo zone (harmless to repeat), then serve it."""
     from silkgate.demo import DEFAULT_ZONE, load_demo
-    from silkgate.migrate import upgrade_if_needed
 
-    upgrade_if_needed()
+    prepare_database()
     with cli_unit_of_work() as session:
         summary = load_demo(session, zone or DEFAULT_ZONE)
     for line in summary:

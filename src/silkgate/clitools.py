@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.orm import Session
 
@@ -44,7 +45,7 @@ def cli_unit_of_work(database_url: str | None = None) -> Iterator[Session]:
         with unit_of_work(engine) as session:
             yield session
     except SilkgateError as exc:
-        err_console.print(f"[red]错误[/red] {exc.code}: {exc.message}")
+        err_console.print(f"[red]错误[/red] {escape(exc.code)}: {escape(exc.message)}")
         for e in exc.errors:
-            err_console.print(f"  - {e.field} [{e.code}] {e.message}")
+            err_console.print(escape(f"  - {e.field} [{e.code}] {e.message}"))
         raise typer.Exit(2) from exc

@@ -37,10 +37,18 @@ def _declare(session, tx) -> None:
 def test_confirmed_cases_move_the_seller_to_tier_e_and_its_next_list_is_held(session):
     office = agency(session, "zone_office")
     for rule in risk_service.ensure_rules(session, ZONE):  # isolate the credit effect from the rules
-        risk_service.edit_rule(session, office, rule.code, enabled=False, thresholds=rule.thresholds, note="测试")
+        risk_service.edit_rule(
+            session, office, rule.code, enabled=False, thresholds=rule.thresholds, note="测试"
+        )
     for tier in ("A", "B", "C"):
         credit_service.set_policy(
-            session, office, tier, inspection_share=Decimal("0"), manual_review=False, hold_all=False, fast_track=False
+            session,
+            office,
+            tier,
+            inspection_share=Decimal("0"),
+            manual_review=False,
+            hold_all=False,
+            fast_track=False,
         )
     setup = new_trade(session, ZONE, random.Random(5))
     factory = TransactionFactory(random.Random(9), setup.parties, fault_rate=0.0, bonded_share=0.0)
@@ -76,23 +84,38 @@ def test_confirmed_cases_move_the_seller_to_tier_e_and_its_next_list_is_held(ses
         second = factory.make(trade_mode="9610")
     _declare(session, second)
     assert _list_status(session, second) == "held"
-    inv = session.scalar(select(Declaration).where(Declaration.kind == "inventory", Declaration.order_no == second.order_no))
+    inv = session.scalar(
+        select(Declaration).where(Declaration.kind == "inventory", Declaration.order_no == second.order_no)
+    )
     assert "每票人工审核" in str(inv.clearance)
 
 
 def test_negative_list_sanction_holds_the_next_list_in_clearance(session):
     office = agency(session, "zone_office")
     for rule in risk_service.ensure_rules(session, ZONE):
-        risk_service.edit_rule(session, office, rule.code, enabled=False, thresholds=rule.thresholds, note="测试")
+        risk_service.edit_rule(
+            session, office, rule.code, enabled=False, thresholds=rule.thresholds, note="测试"
+        )
     for tier in ("A", "B", "C"):
         credit_service.set_policy(
-            session, office, tier, inspection_share=Decimal("0"), manual_review=False, hold_all=False, fast_track=False
+            session,
+            office,
+            tier,
+            inspection_share=Decimal("0"),
+            manual_review=False,
+            hold_all=False,
+            fast_track=False,
         )
     setup = new_trade(session, ZONE, random.Random(6), sellers=1)
     factory = TransactionFactory(random.Random(10), setup.parties, fault_rate=0.0, bonded_share=0.0)
     seller = setup.enterprises[setup.parties.sellers[0].code]
     credit_service.list_on_negative_list(
-        session, office, seller.id, reason_category="rebate_fraud", reason="虚假出口", listed_on=credit_service.beijing_today()
+        session,
+        office,
+        seller.id,
+        reason_category="rebate_fraud",
+        reason="虚假出口",
+        listed_on=credit_service.beijing_today(),
     )
     tx = factory.make(trade_mode="9610")
     _declare(session, tx)

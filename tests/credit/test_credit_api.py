@@ -6,10 +6,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from factories import auth_headers, make_enterprise
 from sqlalchemy import select
 
 from credit.support import agency, enterprise_principal
+from factories import auth_headers, make_enterprise
 from silkgate.credit import rules, service
 from silkgate.credit.service import ItemReport
 from silkgate.exceptions import InvalidState, ValidationFailed
@@ -24,8 +24,16 @@ def test_customs_reports_level_and_history_is_never_overwritten(client, session)
     customs = agency(session, "customs")
     headers = auth_headers(session, customs.org_id)
     url = f"/api/v1/credit/records/{ent.id}/items"
-    r1 = client.post(url, json={"kind": "customs_level", "value": "certified", "effective_on": "2026-04-02"}, headers=headers)
-    r2 = client.post(url, json={"kind": "customs_level", "value": "dishonest", "effective_on": "2026-05-02"}, headers=headers)
+    r1 = client.post(
+        url,
+        json={"kind": "customs_level", "value": "certified", "effective_on": "2026-04-02"},
+        headers=headers,
+    )
+    r2 = client.post(
+        url,
+        json={"kind": "customs_level", "value": "dishonest", "effective_on": "2026-05-02"},
+        headers=headers,
+    )
     assert r1.status_code == 201 and r2.status_code == 201
     record = client.get(f"/api/v1/credit/records/{ent.id}", headers=headers).json()
     assert record["customs_level"] == "dishonest"
@@ -42,7 +50,11 @@ def test_agency_cannot_report_outside_its_remit(client, session):
         headers=auth_headers(session, tax.org_id),
     )
     assert r.status_code == 422
-    assert r.json()["errors"][0] == {"field": "kind", "code": "outside_remit", "message": r.json()["errors"][0]["message"]}
+    assert r.json()["errors"][0] == {
+        "field": "kind",
+        "code": "outside_remit",
+        "message": r.json()["errors"][0]["message"],
+    }
     assert session.scalar(select(CreditItem.id).where(CreditItem.enterprise_id == ent.id)) is None
 
 
@@ -74,11 +86,23 @@ def test_enterprise_sees_only_its_own_record(client, session):
 def test_agency_of_another_zone_sees_nothing_and_reads_are_audited(client, session):
     ent = make_enterprise(session)
     foreign = agency(session, "customs", zone_code=OTHER_ZONE)
-    assert client.get(f"/api/v1/credit/records/{ent.id}", headers=auth_headers(session, foreign.org_id)).status_code == 404
+    assert (
+        client.get(
+            f"/api/v1/credit/records/{ent.id}", headers=auth_headers(session, foreign.org_id)
+        ).status_code
+        == 404
+    )
     local = agency(session, "forex")
-    assert client.get(f"/api/v1/credit/records/{ent.id}", headers=auth_headers(session, local.org_id)).status_code == 200
+    assert (
+        client.get(
+            f"/api/v1/credit/records/{ent.id}", headers=auth_headers(session, local.org_id)
+        ).status_code
+        == 200
+    )
     audited = session.scalar(
-        select(AuditEntry).where(AuditEntry.actor_org_id == local.org_id, AuditEntry.resource == "credit_record")
+        select(AuditEntry).where(
+            AuditEntry.actor_org_id == local.org_id, AuditEntry.resource == "credit_record"
+        )
     )
     assert audited is not None and audited.subject_org_id == ent.org_id
 
@@ -89,7 +113,9 @@ def test_appeal_upheld_revokes_platform_item_and_restores_tier(session):
     service.record_platform_item(session, ent.id, "risk_case_confirmed", summary="第二件")
     assert service.supervision_for(session, ent.id).tier == "D"  # 100 - 30
     me = enterprise_principal(session, ent)
-    appeal = service.file_appeal(session, me, grounds="第一件预警系同名商品误判，已提交物流证明", factor_code="risk_cases")
+    appeal = service.file_appeal(
+        session, me, grounds="第一件预警系同名商品误判，已提交物流证明", factor_code="risk_cases"
+    )
     with pytest.raises(InvalidState):
         service.file_appeal(session, me, grounds="再次申诉同一事项，理由同上")
     zone = agency(session, "zone_office")
@@ -106,7 +132,13 @@ def test_credit_repair_waits_for_the_period_then_customs_restores_regular(sessio
     service.report_item(session, customs, ent.id, ItemReport("customs_level", today, value="dishonest"))
     me = enterprise_principal(session, ent)
     with pytest.raises(ValidationFailed) as exc:
-        service.apply_for_repair(session, me, ground="tax_overdue", corrective_action="已缴清全部税款及滞纳金", obligations_fulfilled=True)
+        service.apply_for_repair(
+            session,
+            me,
+            ground="tax_overdue",
+            corrective_action="已缴清全部税款及滞纳金",
+            obligations_fulfilled=True,
+        )
     assert exc.value.errors[0].code == "waiting_period"
     # Three months later (Order 251 Art. 26, item 4: 3 months) the application is accepted.
     earlier = today - dt.timedelta(days=100)
@@ -117,7 +149,11 @@ def test_credit_repair_waits_for_the_period_then_customs_restores_regular(sessio
     session.delete(items[-1])
     session.flush()
     app = service.apply_for_repair(
-        session, me, ground="tax_overdue", corrective_action="已缴清全部税款及滞纳金", obligations_fulfilled=True
+        session,
+        me,
+        ground="tax_overdue",
+        corrective_action="已缴清全部税款及滞纳金",
+        obligations_fulfilled=True,
     )
     assert app.eligible_from == rules.add_months(earlier, 3)
     service.decide_repair(session, customs, app.id, approved=True, outcome="符合修复条件")

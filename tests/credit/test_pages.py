@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from factories import make_enterprise, make_user
-
 from credit.support import agency, declare
+from factories import make_enterprise, make_user
 from silkgate.risk import service as risk_service
 
 
@@ -63,7 +62,11 @@ def test_enterprise_sees_its_own_record_with_reasons_and_not_risk(client, sessio
     page = client.get(f"/credit/{seller.id}").text
     r = client.post(
         "/credit/appeals",
-        data={"csrf_token": _csrf(page), "grounds": "退单率统计包含平台系统故障期间的退单", "factor_code": ""},
+        data={
+            "csrf_token": _csrf(page),
+            "grounds": "退单率统计包含平台系统故障期间的退单",
+            "factor_code": "",
+        },
         follow_redirects=True,
     )
     assert "申诉已提交" in r.text
@@ -83,7 +86,12 @@ def test_agency_reports_through_the_form(client, session):
     assert "已报送：纳税信用级别" in r.text and "D级（关注）" in r.text  # 100 - 25 = 75
     r = client.post(
         f"/credit/{seller.id}/items",
-        data={"csrf_token": _csrf(page), "kind": "customs_level", "value": "dishonest", "effective_on": "2026-01-05"},
+        data={
+            "csrf_token": _csrf(page),
+            "kind": "customs_level",
+            "value": "dishonest",
+            "effective_on": "2026-01-05",
+        },
         follow_redirects=True,
     )
     assert "税务只能报送" in r.text

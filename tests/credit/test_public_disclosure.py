@@ -6,9 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from factories import make_enterprise
 
 from credit.support import agency
+from factories import make_enterprise
 from silkgate.credit import service
 from silkgate.credit.service import ItemReport
 from silkgate.risk import complaints
@@ -32,10 +32,18 @@ def listed(session):
         session,
         customs,
         ent.id,
-        ItemReport("admin_penalty", today, amount=Decimal("123456.78"), document_no=PENALTY_DOC, summary="伪报价格"),
+        ItemReport(
+            "admin_penalty", today, amount=Decimal("123456.78"), document_no=PENALTY_DOC, summary="伪报价格"
+        ),
     )
     service.list_on_negative_list(
-        session, zone, ent.id, reason_category="fake_trade", reason=REASON, listed_on=today, basis_document=BASIS
+        session,
+        zone,
+        ent.id,
+        reason_category="fake_trade",
+        reason=REASON,
+        listed_on=today,
+        basis_document=BASIS,
     )
     complaints.file_complaint(
         session,
@@ -60,13 +68,20 @@ def _public_texts(client):
 
 
 def test_public_page_shows_the_public_standing(client, listed):
-    html, api = _public_texts(client)
+    html, _api = _public_texts(client)
     assert listed.name in html and listed.uscc in html
     assert "虚假贸易/刷单" in html and str(service.beijing_today()) in html
     row = next(r for r in client.get("/api/v1/public/credit").json() if r["uscc"] == listed.uscc)
     assert set(row) == {
-        "name", "uscc", "customs_level", "customs_level_label", "tier", "tier_label",
-        "on_negative_list", "listed_on", "reason_category",
+        "name",
+        "uscc",
+        "customs_level",
+        "customs_level_label",
+        "tier",
+        "tier_label",
+        "on_negative_list",
+        "listed_on",
+        "reason_category",
     }
     assert row["tier"] == "E" and row["on_negative_list"] is True and row["reason_category"] == "fake_trade"
 

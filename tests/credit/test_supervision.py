@@ -140,3 +140,41 @@ def test_dishonest_level_caps_tier_at_d(session):
     assert sup.tier == "D"  # 100 - 30 = 70
     assert sup.manual_review and sup.inspection_share == Decimal("0.20")
     assert dt.date.today()  # keep dt imported for readers of the dates above
+
+
+def test_trade_events_count_facts_and_a_mismatch_rejection_re_rates(session):
+    from silkgate.events import TradeEvent
+    from silkgate.kit.cebtime import now_utc
+
+    ent = make_enterprise(session)
+
+    def event(kind: str, **extra: object) -> TradeEvent:
+        return TradeEvent(
+            kind=kind,
+            zone_code=ent.zone_code,
+            direction="import",
+            trade_mode="9610",
+            declaration_id=0,
+            business_no="X",
+            occurred_at=now_utc(),
+            enterprise_ids={"seller": ent.id},
+            customs_code="0514",
+            country="116",
+            currency="142",
+            total_value=Decimal("100"),
+            total_value_cny=Decimal("100"),
+            extra=dict(extra),
+        )
+
+    for _ in range(17):
+        service.apply_trade_event(session, event("released"))
+    for _ in range(3):
+        service.apply_trade_event(session, event("rejected", step="match"))
+    service.apply_trade_event(session, event("returned"))
+    record = service.ensure_record(session, ent.id)
+    assert (record.declarations_total, record.released_count, record.rejected_count) == (20, 17, 3)
+    assert record.mismatch_count == 3 and record.returned_count == 1
+    assert record.released_value_cny == Decimal("1700")
+    factors = {f["code"]: f["points"] for f in record.factors}
+    assert factors["rejection_rate"] == -5 and factors["mismatch_rate"] == -10  # 15 % rejected and mismatched
+    assert record.score == 85

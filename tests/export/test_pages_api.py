@@ -99,7 +99,10 @@ def test_bad_rates_and_filings_name_every_field(world: World, session: Session, 
 def test_pages_render_for_seller_and_zone_office(world: World, session: Session, client: TestClient) -> None:
     from factories import make_user
 
+    from silkgate.export import summary
+
     lst = world.ship(world.tx())
+    summary.propose(session, world.seller.id, "2026-03")
     make_user(session, world.seller.org_id, "exp_seller")
     make_user(session, make_org(session, "zone_office").id, "exp_zone")
     session.commit()
@@ -118,7 +121,8 @@ def test_pages_render_for_seller_and_zone_office(world: World, session: Session,
     ):
         page = client.get(path)
         assert page.status_code == 200, (path, page.text[:500])
-    assert lst.invt_no in client.get("/export").text
+    index = client.get("/export").text
+    assert lst.invt_no in index and "待企业复核" in index  # the list names the summary it went into
     client.post("/logout", follow_redirects=False)
     client.post("/login", data={"username": "exp_zone", "password": "silkgate-demo"}, follow_redirects=False)
     page = client.get(f"/export?seller_id={world.seller.id}")

@@ -212,3 +212,32 @@ def test_zone_office_loads_a_csv_over_the_api_and_others_cannot(client: TestClie
     seller = make_enterprise(session)
     r = client.post("/api/v1/tariff", json=[], headers=auth_headers(session, seller.org_id))
     assert r.status_code == 403
+
+
+def test_commodity_list_exports_to_excel_with_named_codes(client: TestClient, session: Session) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from silkgate.models.org import AuditEntry
+
+    seller = make_enterprise(session, name="商品导出测试有限公司")
+    make_commodity(session, seller, item_no="EXP-1")
+    customs = make_org(session, kinds.CUSTOMS)
+    r = client.get(
+        "/api/v1/commodities",
+        params={"format": "xlsx", "enterprise_id": seller.id},
+        headers=auth_headers(session, customs.id),
+    )
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    assert sheet is not None and sheet["A1"].value == "商品货号" and sheet["A1"].font.bold
+    row = [c.value for c in sheet[2]]
+    assert (
+        row[0] == "EXP-1"
+        and row[4] == "3304990099"
+        and row[6] == "116 日本"
+        and row[16] == "商品导出测试有限公司"
+    )
+    audit = session.scalars(select(AuditEntry).where(AuditEntry.actor_org_id == customs.id)).one()
+    assert (audit.resource, audit.action) == ("commodity", "export")

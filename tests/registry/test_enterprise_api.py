@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import random
 
+import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -284,3 +285,19 @@ def test_an_enterprise_organisation_files_its_own_record(client: TestClient, ses
     assert session.get(Enterprise, r.json()["id"]).org_id == org.id  # type: ignore[union-attr]
     twice = client.post("/api/v1/enterprises", json=_filing(rng, uscc=uscc), headers=headers)
     assert twice.status_code == 409
+
+
+def test_a_filing_that_races_past_validation_gets_409_not_500(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from silkgate.exceptions import Duplicate
+    from silkgate.registry import service
+
+    existing = make_enterprise(session)
+    monkeypatch.setattr(
+        service, "_enterprise_duplicates", lambda *a, **k: []
+    )  # the check ran before the other commit
+    body = _filing(random.Random(8), uscc=existing.uscc)
+    with pytest.raises(Duplicate):
+        service.file_enterprise(session, body, zone_code="140800")
+    assert service.enterprise_by_uscc(session, existing.uscc) is not None  # the session is still usable

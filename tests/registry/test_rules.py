@@ -142,7 +142,10 @@ def test_enterprise_rules_name_every_offending_field() -> None:
             "contact_phone": "12345",
             "contact_email": "not-an-email",
             "settlement_account": "62-17",
-            "shops": [{"platform": "亚马逊", "shop": ""}],
+            "shops": [
+                {"platform": "亚马逊", "shop": ""},
+                {"platform": "独立站", "shop": "官网", "url": "www.x.cn"},
+            ],
         }
     )
     got = {(e.field, e.code) for e in errors}
@@ -157,6 +160,7 @@ def test_enterprise_rules_name_every_offending_field() -> None:
         ("settlement_account", "account_format"),
         ("settlement_bank", "required"),
         ("shops[0].shop", "required"),
+        ("shops[1].url", "url_format"),
     }
     assert all(e.message for e in errors)
 

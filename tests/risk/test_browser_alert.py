@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from browser_support import launch_chromium, live_server, login, shot
 
 pytestmark = pytest.mark.browser

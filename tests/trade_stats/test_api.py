@@ -194,3 +194,55 @@ def test_monthly_report_excel_and_csv(client: TestClient, session: Session, monk
     assert "二、分贸易方式" in csv_text
     bad = client.get("/api/v1/stats/reports/quarterly", params={"period": "2026-Q5"}, headers=h)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "period"
+
+
+def test_reconciliation_lists_records_missing_a_counterpart(client: TestClient, session: Session, monkeypatch: object) -> None:
+    _freeze(monkeypatch)
+    from silkgate.models.declarations import Declaration
+
+    at = dt.datetime(2026, 6, 10, 2, 0, tzinfo=dt.UTC)  # 10:00 Beijing
+
+    def doc(kind: str, n: int, **fields: object) -> None:
+        session.add(
+            Declaration(
+                zone_code="140800",
+                direction="import",
+                kind=kind,
+                message_type={"inventory": "CEB621", "waybill": "CEB505", "payment": "CEB411"}[kind],
+                guid=f"rec-{kind}-{n}",
+                business_no=f"{kind}-{n}",
+                status="released" if kind == "inventory" else "declared",
+                created_at=at,
+                value_cny=Decimal("100"),
+                **fields,  # type: ignore[arg-type]
+            )
+        )
+
+    doc("inventory", 1, order_no="O1", logistics_no="L1")
+    doc("waybill", 1, logistics_no="L1")
+    doc("payment", 1, order_no="O1")
+    doc("inventory", 2, order_no="O2", logistics_no="L2")  # no waybill, no payment
+    doc("payment", 3, order_no="O3")  # a payment with no list
+    session.flush()
+    h = auth_headers(session, make_org(session, "zone_office").id)
+    r = client.get("/api/v1/stats/reconciliation", params={"date_from": "2026-06-10", "date_to": "2026-06-10"}, headers=h)
+    body = r.json()
+    day = body["days"][0]
+    assert (day["inventory"]["count"], day["waybill"]["count"], day["payment"]["count"]) == (2, 1, 2)
+    assert body["missing_counts"] == {
+        "list_without_waybill": 1,
+        "list_without_payment": 1,
+        "waybill_without_list": 0,
+        "payment_without_list": 1,
+    }
+    assert body["missing"]["list_without_waybill"]["records"][0]["business_no"] == "inventory-2"
+    too_long = client.get("/api/v1/stats/reconciliation", params={"date_from": "2026-01-01", "date_to": "2026-06-10"}, headers=h)
+    assert too_long.status_code == 422 and too_long.json()["errors"][0]["code"] == "range_too_long"
+
+
+def test_statistics_api_is_in_the_openapi(client: TestClient) -> None:
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    for p in ("/api/v1/stats/summary", "/api/v1/stats/series", "/api/v1/stats/breakdown/{dimension}",
+              "/api/v1/stats/targets", "/api/v1/stats/assessment", "/api/v1/stats/reconciliation",
+              "/api/v1/stats/reports/{kind}", "/api/v1/stats/index", "/api/v1/stats/provinces"):
+        assert p in paths, p

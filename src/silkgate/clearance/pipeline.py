@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from silkgate import events
@@ -62,8 +62,11 @@ from silkgate.declarations.service import (
     StoredDocument,
     add_event,
     issue_receipt,
+    load_row,
     now_for,
+    run,
     set_status,
+    update_columns,
 )
 from silkgate.exceptions import FieldError, InvalidState, NotFound, ValidationFailed
 from silkgate.kit.cebtime import BEIJING, parse_app_time
@@ -101,6 +104,51 @@ class _Refusable(Protocol):
 # --- arrival ---------------------------------------------------------------------------------------
 
 
+_WAITING_FOR_ORDER = (
+    select(T.c.id)
+    .where(
+        T.c.kind == "inventory",
+        T.c.status == "waiting",
+        T.c.order_no == bindparam("no"),
+        T.c.ebp_code == bindparam("code"),
+    )
+    .order_by(T.c.id)
+)
+_WAITING_FOR_WAYBILL = (
+    select(T.c.id)
+    .where(
+        T.c.kind == "inventory",
+        T.c.status == "waiting",
+        T.c.logistics_no == bindparam("no"),
+        T.c.logistics_code == bindparam("code"),
+    )
+    .order_by(T.c.id)
+)
+_LIST_NUMBERS = select(T.c.customs_code, T.c.invt_no, T.c.pre_no).where(
+    T.c.id == bindparam("_declaration_id")
+)
+# The open order and payment of a list (same platform order number) and its waybill.
+_SUPPORTING = (
+    select(T)
+    .where(
+        T.c.status.in_(OPEN_SUPPORT),
+        or_(
+            and_(
+                T.c.kind.in_(("order", "payment")),
+                T.c.order_no == bindparam("order_no"),
+                T.c.ebp_code == bindparam("ebp_code"),
+            ),
+            and_(
+                T.c.kind == "waybill",
+                T.c.logistics_no == bindparam("logistics_no"),
+                T.c.logistics_code == bindparam("logistics_code"),
+            ),
+        ),
+    )
+    .order_by(T.c.id.desc())
+)
+
+
 def on_import_document(session: Session, document: StoredDocument) -> None:
     """A declared import order, payment, waybill or list arrived (new or changed)."""
     if document.kind == "inventory":
@@ -109,50 +157,36 @@ def on_import_document(session: Session, document: StoredDocument) -> None:
         return
     issue_receipt(session, document, codes.STATUS_CUSTOMS_RECORDED, f"新增申报成功[{document.guid}]")
     if document.kind in ("order", "payment"):
-        condition = and_(T.c.order_no == document.order_no, T.c.ebp_code == document.ebp_code)
+        waiting = run(session, _WAITING_FOR_ORDER, {"no": document.order_no, "code": document.ebp_code})
     else:
-        condition = and_(
-            T.c.logistics_no == document.logistics_no, T.c.logistics_code == document.logistics_code
+        waiting = run(
+            session, _WAITING_FOR_WAYBILL, {"no": document.logistics_no, "code": document.logistics_code}
         )
-    waiting = session.execute(
-        select(T.c.id).where(T.c.kind == "inventory", T.c.status == "waiting", condition).order_by(T.c.id)
-    ).scalars()
-    for list_id in list(waiting):
+    for list_id in list(waiting.scalars()):
         evaluate_list(session, list_id, trigger=document)
 
 
 def _accept_list(session: Session, document: StoredDocument) -> None:
     """The platform's numbers for an accepted list: 预录入编号 preNo and 清单编号 invtNo
     (4-digit customs code + 4-digit year + I + 9-digit sequence, as customs numbers them)."""
-    row = session.execute(
-        select(T.c.customs_code, T.c.invt_no, T.c.pre_no).where(T.c.id == document.id)
-    ).one()
+    row = run(session, _LIST_NUMBERS, {"_declaration_id": document.id}).one()
     now = now_for(session).astimezone(BEIJING)
     invt_no = row.invt_no or f"{(row.customs_code or '0000')[:4]}{now:%Y}I{document.id % 10**9:09d}"
     pre_no = row.pre_no or f"B{now:%Y%m%d}{document.id % 10**9:09d}"
-    session.execute(update(T).where(T.c.id == document.id).values(invt_no=invt_no, pre_no=pre_no))
+    update_columns(session, document.id, invt_no=invt_no, pre_no=pre_no)
     document.invt_no = invt_no
 
 
 def _supporting(session: Session, inv: Any) -> dict[str, Any]:
-    rows = session.execute(
-        select(T)
-        .where(
-            T.c.status.in_(OPEN_SUPPORT),
-            or_(
-                and_(
-                    T.c.kind.in_(("order", "payment")),
-                    T.c.order_no == inv.order_no,
-                    T.c.ebp_code == inv.ebp_code,
-                ),
-                and_(
-                    T.c.kind == "waybill",
-                    T.c.logistics_no == inv.logistics_no,
-                    T.c.logistics_code == inv.logistics_code,
-                ),
-            ),
-        )
-        .order_by(T.c.id.desc())
+    rows = run(
+        session,
+        _SUPPORTING,
+        {
+            "order_no": inv.order_no,
+            "ebp_code": inv.ebp_code,
+            "logistics_no": inv.logistics_no,
+            "logistics_code": inv.logistics_code,
+        },
     ).all()
     found: dict[str, Any] = {}
     for row in rows:
@@ -161,7 +195,7 @@ def _supporting(session: Session, inv: Any) -> dict[str, Any]:
 
 
 def evaluate_list(session: Session, list_id: int, *, trigger: StoredDocument) -> None:
-    inv = session.execute(select(T).where(T.c.id == list_id)).one()
+    inv = load_row(session, list_id)
     docs = _supporting(session, inv)
     missing = [k for k in ("order", "payment", "waybill") if k not in docs]
     handle = StoredDocument.from_row(inv)
@@ -570,7 +604,7 @@ def release(
     session: Session, list_id: int, checks: dict[str, Any], *, actor_org_id: int | None = None
 ) -> None:
     """Release a list: its status, the three documents' receipts, the tax bill, the trade event."""
-    inv = session.execute(select(T).where(T.c.id == list_id)).one()
+    inv = load_row(session, list_id)
     docs = _supporting(session, inv)
     now = now_for(session)
     quote = checks.get("tax", {}).get("quote", {})

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from silkgate.auth import kinds
@@ -292,21 +292,38 @@ _COUNTERS = {
 }
 
 
+# Releases only improve an enterprise's rates, so they re-rate it every RERATE_EVERY lists (and on
+# any other fact); a rejection, hold, withdrawal or return re-rates it at once.
+RERATE_EVERY = 25
+
+
 def apply_trade_event(session: Session, event: TradeEvent) -> None:
-    """Count the event for every enterprise named in it and re-rate when the rates can move."""
+    """Count the event for every enterprise named in it (one atomic UPDATE each, so concurrent
+    declarations never lose a count) and re-rate when the event can lower the rating."""
     counter = _COUNTERS.get(event.kind)
     if counter is None:
         return
+    column = getattr(CreditRecord, counter)
+    values: dict[Any, Any] = {column: column + 1, CreditRecord.updated_at: now_utc()}
+    if event.kind in ("released", "rejected"):
+        values[CreditRecord.declarations_total] = CreditRecord.declarations_total + 1
+    if event.kind == "released":
+        values[CreditRecord.released_value_cny] = CreditRecord.released_value_cny + event.total_value_cny
+    if event.kind == "rejected" and _is_mismatch(event):
+        values[CreditRecord.mismatch_count] = CreditRecord.mismatch_count + 1
     for enterprise_id in sorted(set(event.enterprise_ids.values())):
-        record = ensure_record(session, enterprise_id)
-        setattr(record, counter, getattr(record, counter) + 1)
-        if event.kind in ("released", "rejected"):
-            record.declarations_total += 1
-        if event.kind == "released":
-            record.released_value_cny += event.total_value_cny
-        if event.kind == "rejected" and _is_mismatch(event):
-            record.mismatch_count += 1
-        recompute(session, enterprise_id, f"trade:{event.kind}")
+        stmt = (
+            update(CreditRecord)
+            .where(CreditRecord.enterprise_id == enterprise_id)
+            .values(values)
+            .returning(CreditRecord.declarations_total)
+        )
+        total = session.execute(stmt).scalar()
+        if total is None:  # first event of this enterprise
+            ensure_record(session, enterprise_id)
+            total = session.execute(stmt).scalar()
+        if event.kind != "released" or (total or 0) % RERATE_EVERY == 1:
+            recompute(session, enterprise_id, f"trade:{event.kind}")
 
 
 def _is_mismatch(event: TradeEvent) -> bool:

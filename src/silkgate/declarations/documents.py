@@ -279,6 +279,15 @@ def business_key(kind: str, head: Mapping[str, str]) -> tuple[str, str, str] | N
     return None
 
 
+KEY_COLUMN = {
+    "order": "order_no",
+    "inventory": "order_no",
+    "payment": "pay_no",
+    "waybill": "logistics_no",
+    "waybill_status": "logistics_no",
+    "cancel": "invt_no",
+    "refund": "invt_no",
+}
 KEY_ENTERPRISE_COLUMN = {
     "order": "ebp_code",
     "inventory": "ebp_code",

@@ -183,8 +183,12 @@ def load(ctx: DemoContext) -> str:
             if mode == "9810":
                 dest, cur = "502", "502"
             goods = rng.sample(GOODS, rng.randint(1, 3))
-            qty_range = (20, 120) if mode != "9610" else (1, 4)
-            lines = [(g, D(rng.randint(*qty_range))) for g in goods]
+            if mode == "9610":
+                lines = [(g, D(rng.randint(1, 4))) for g in goods]
+            else:
+                # 75号: a B2B shipment goes on a list only within 5,000 CNY (larger ones: H2018 declaration)
+                budget = D(rng.randint(300, 650))
+                lines = [(g, D(max(5, int(budget / len(goods) / g.price)))) for g in goods]
             if cur == "116":
                 lines = [
                     (
@@ -244,7 +248,8 @@ def load(ctx: DemoContext) -> str:
             send(M.waybill_xml(tx), at)
             send(M.inventory_xml(tx), at + dt.timedelta(minutes=20))
         # one arrival and one departure message per day, listing the day's parcels (the newest stay waiting)
-        arriving = [tx for _e, tx, _r in batch if recent > 0 or rng.random() < 0.5]
+        # the last two days' first parcel is still on its way to the supervised site: its list waits
+        arriving = [tx for k, (_e, tx, _r) in enumerate(batch) if recent > 1 or k > 0]
         base = dt.datetime(day.year, day.month, day.day, 20, 0, tzinfo=BEIJING)
         if arriving:
             log = parties["logistics"]

@@ -28,6 +28,7 @@ from silkgate.models.export import (
     B2BExportFiling,
     ExemptionExcludedGoods,
     ExportAuditEvent,
+    ExportSummary,
     ExportZoneSetting,
     NettingEntry,
     OverseasWarehouse,
@@ -163,6 +164,8 @@ def export_home(
                 )
             )
         }
+        summary_ids = {r.summary_id for r in rows if r.summary_id}
+        sums = {x.id: x for x in session.scalars(select(ExportSummary).where(ExportSummary.id.in_(summary_ids)))}
         return render(
             request,
             "export/index.html",
@@ -172,6 +175,7 @@ def export_home(
             total=total,
             ov=ov,
             names=names,
+            sums=sums,
             status=status or "",
             trade_mode=trade_mode or "",
             period=period or "",

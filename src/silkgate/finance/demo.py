@@ -58,9 +58,10 @@ def _enterprise_principal(ctx: DemoContext, enterprise_id: int) -> Principal:
 
 
 def _institutions(ctx: DemoContext, zone: Zone) -> tuple[list[int], list[int]]:
+    """The registry's `bank` and `insurer` first, then ours; banks and insurers belong to no zone."""
     city = zone.city.removesuffix("市")
     for kind, login, name in EXTRA_INSTITUTIONS:
-        org = create_organisation(ctx.session, kind=kind, name=name.format(city=city), zone_code=zone.code)
+        org = create_organisation(ctx.session, kind=kind, name=name.format(city=city), zone_code=None)
         create_user(
             ctx.session,
             org_id=org.id,
@@ -68,12 +69,13 @@ def _institutions(ctx: DemoContext, zone: Zone) -> tuple[list[int], list[int]]:
             password=DEMO_PASSWORD,
             display_name=f"{name.format(city=city)[:12]}演示用户",
         )
-    rows = ctx.session.execute(
-        select(Organisation.id, Organisation.kind)
-        .where(Organisation.zone_code == zone.code, Organisation.kind.in_(kinds.FINANCE_KINDS))
-        .order_by(Organisation.id)
-    ).all()
-    return [i for i, k in rows if k == kinds.BANK], [i for i, k in rows if k == kinds.INSURER]
+    banks: list[int] = []
+    insurers: list[int] = []
+    for login in ("bank", "bank2", "bank3", "insurer", "insurer2"):
+        p = _by_login(ctx, zone, login)
+        if p is not None:
+            (banks if p.org_kind == kinds.BANK else insurers).append(p.org_id)
+    return banks, insurers
 
 
 def _settlements(ctx: DemoContext, sellers: list[Enterprise]) -> int:

@@ -15,7 +15,7 @@ from silkgate.models.org import Organisation
 from silkgate.models.registry import ENTERPRISE_ROLES, FILING_STATUSES, Enterprise
 from silkgate.models.zone import Zone, ZoneTarget
 from silkgate.registry import service
-from silkgate.registry.excel import enterprises_workbook
+from silkgate.registry.excel import commodities_workbook, enterprises_workbook
 from silkgate.registry.files import read_tariff_csv
 from silkgate.registry.schemas import (
     CommodityCreate,
@@ -215,7 +215,12 @@ def enterprise_history(
 # ---------------------------------------------------------------- commodities
 
 
-@router.get("/commodities", response_model=CommodityPage, summary="Filed goods the caller may see")
+@router.get(
+    "/commodities",
+    response_model=CommodityPage,
+    summary="Filed goods the caller may see (?format=xlsx for Excel)",
+    responses={200: {"content": {XLSX: {}}}},
+)
 def list_commodities(
     request: Request,
     principal: CurrentPrincipal,
@@ -226,7 +231,9 @@ def list_commodities(
     positive_list: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> CommodityPage:
+    format: Literal["json", "xlsx"] = "json",
+) -> Any:
+    export = format == "xlsx"
     rows, total = service.list_commodities(
         session,
         principal,
@@ -234,10 +241,18 @@ def list_commodities(
         hs_code=hs_code,
         enterprise_id=enterprise_id,
         positive_list=positive_list,
-        limit=limit,
-        offset=offset,
+        limit=None if export else limit,
+        offset=0 if export else offset,
         request_path=str(request.url.path),
+        action="export" if export else "list",
     )
+    if export:
+        owners = service.enterprise_names(session, {c.enterprise_id for c in rows})
+        return Response(
+            commodities_workbook(rows, owners, title="商品备案目录"),
+            media_type=XLSX,
+            headers={"Content-Disposition": "attachment; filename*=UTF-8''commodities.xlsx"},
+        )
     return CommodityPage(total=total, items=[CommodityPublic.model_validate(c) for c in rows])
 
 

@@ -12,7 +12,9 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from silkgate.auth.kinds import ROLE_LABELS
+from silkgate.kit import codelists
 from silkgate.kit.cebtime import to_beijing
+from silkgate.models.registry import Commodity
 
 FIELD_LABELS = {
     "id": "序号",
@@ -58,12 +60,22 @@ def _cell(field: str, value: Any) -> Any:
     return value
 
 
-def enterprises_workbook(rows: Sequence[dict[str, Any]], fields: Sequence[str], *, title: str) -> bytes:
+def _workbook(
+    sheet_title: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    title: str,
+    text_columns: set[int],
+    date_columns: set[int],
+    widths: dict[int, int],
+) -> bytes:
+    """One sheet with a formatted, frozen, filterable header row."""
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = "企业备案"
-    sheet.append([FIELD_LABELS.get(f, f) for f in fields])
+    sheet.title = sheet_title
+    sheet.append(list(headers))
     header_fill = PatternFill("solid", fgColor="1D4E89")
     thin = Side(style="thin", color="B8C3CF")
     for cell in sheet[1]:
@@ -72,16 +84,15 @@ def enterprises_workbook(rows: Sequence[dict[str, Any]], fields: Sequence[str], 
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = Border(bottom=thin)
     for row in rows:
-        sheet.append([_cell(f, row.get(f)) for f in fields])
-    for index, field in enumerate(fields, start=1):
-        letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = _WIDTHS.get(field, 16)
-        if field in _TEXT_FIELDS:
+        sheet.append(list(row))
+    for index in range(1, len(headers) + 1):
+        sheet.column_dimensions[get_column_letter(index)].width = widths.get(index, 16)
+        number_format = (
+            "@" if index in text_columns else "yyyy-mm-dd hh:mm" if index in date_columns else None
+        )
+        if number_format:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.number_format = "@"
-        if field in ("created_at", "decided_at", "updated_at"):
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.number_format = "yyyy-mm-dd hh:mm"
+                cell.number_format = number_format
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
     sheet.row_dimensions[1].height = 22
@@ -89,3 +100,65 @@ def enterprises_workbook(rows: Sequence[dict[str, Any]], fields: Sequence[str], 
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def enterprises_workbook(rows: Sequence[dict[str, Any]], fields: Sequence[str], *, title: str) -> bytes:
+    """The enterprise list in the columns `fields` (the reader's remit)."""
+    return _workbook(
+        "企业备案",
+        [FIELD_LABELS.get(f, f) for f in fields],
+        [[_cell(f, row.get(f)) for f in fields] for row in rows],
+        title=title,
+        text_columns={i for i, f in enumerate(fields, start=1) if f in _TEXT_FIELDS},
+        date_columns={
+            i for i, f in enumerate(fields, start=1) if f in ("created_at", "decided_at", "updated_at")
+        },
+        widths={i: _WIDTHS.get(f, 16) for i, f in enumerate(fields, start=1)},
+    )
+
+
+COMMODITY_HEADERS = (
+    "商品货号", "商品名称", "品牌", "规格型号", "HS编码", "申报要素", "原产国", "法定第一单位", "法定第二单位",
+    "单价", "币制", "商品条码", "增值税率", "消费税率", "最惠国关税率", "正面清单", "备案企业", "备案时间",
+)  # fmt: skip
+
+
+def commodities_workbook(rows: Sequence[Commodity], owner_names: dict[int, str], *, title: str) -> bytes:
+    """The filed goods, codes shown with their names (原产国 502 美国)."""
+    countries, units, currencies = codelists.countries(), codelists.units(), codelists.currencies()
+
+    def coded(code: str | None, names: dict[str, str]) -> str:
+        return "" if not code else f"{code} {names.get(code, '')}".strip()
+
+    body = [
+        [
+            c.item_no,
+            c.name,
+            c.brand or "",
+            c.model or "",
+            c.hs_code,
+            c.declared_elements or "",
+            coded(c.origin_country, countries),
+            coded(c.unit, units),
+            coded(c.unit2, units),
+            c.unit_price,
+            coded(c.currency, currencies),
+            c.barcode or "",
+            c.vat_rate,
+            c.consumption_tax_rate,
+            c.tariff_rate,
+            "是" if c.positive_list else "否",
+            owner_names.get(c.enterprise_id, ""),
+            to_beijing(c.created_at).replace(tzinfo=None),
+        ]
+        for c in rows
+    ]
+    return _workbook(
+        "商品备案",
+        COMMODITY_HEADERS,
+        body,
+        title=title,
+        text_columns={1, 5, 12},
+        date_columns={18},
+        widths={1: 18, 2: 32, 4: 20, 6: 30, 17: 32},
+    )

@@ -123,6 +123,13 @@ def enterprise_problems(data: dict[str, Any], *, partial: bool = False) -> list[
                 errors.append(
                     FieldError(f"shops[{i}].{key}", "required", f"第{i + 1}个店铺的{label}为必填项")
                 )
+        url = shop.get("url")
+        if not _blank(url) and not str(url).startswith(("https://", "http://")):
+            errors.append(
+                FieldError(
+                    f"shops[{i}].url", "url_format", f"第{i + 1}个店铺的网址应以 https:// 或 http:// 开头"
+                )
+            )
     return errors
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from silkgate.auth import kinds
@@ -120,6 +121,15 @@ def roles_by_enterprise(session: Session, enterprise_ids: Iterable[int]) -> dict
 
 def _role_order(role: str) -> int:
     return ENTERPRISE_ROLES.index(role) if role in ENTERPRISE_ROLES else len(ENTERPRISE_ROLES)
+
+
+def enterprise_names(session: Session, enterprise_ids: Iterable[int]) -> dict[int, str]:
+    ids = list(enterprise_ids)
+    if not ids:
+        return {}
+    return dict(
+        session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ids))).tuples().all()
+    )
 
 
 def commodity_by_item_no(session: Session, enterprise_id: int, item_no: str) -> Commodity | None:
@@ -235,25 +245,34 @@ def file_enterprise(
                 errors=[FieldError("org", "duplicate", "本企业已提交过备案，请修改已有备案")],
             )
     values = validate_enterprise(session, data, zone_code=zone_code, org=org)
-    if org is None:
-        org = Organisation(
-            kind=kinds.ENTERPRISE, name=values["name"], uscc=values["uscc"], zone_code=zone_code
-        )
-        session.add(org)
-    else:
-        org.name, org.uscc = values["name"], values["uscc"]
-    session.flush()
-    shops = [_as_dict(s) for s in values.get("shops") or []]
-    enterprise = Enterprise(
-        org_id=org.id,
-        zone_code=zone_code,
-        uscc=values["uscc"],
-        shops=shops,
-        status="pending",
-        **{f: values.get(f) for f in ENTERPRISE_FIELDS},
-    )
-    session.add(enterprise)
-    session.flush()
+    try:
+        # A savepoint: a filing racing this one past validation loses here, as a 409, not a 500.
+        with session.begin_nested():
+            if org is None:
+                org = Organisation(
+                    kind=kinds.ENTERPRISE, name=values["name"], uscc=values["uscc"], zone_code=zone_code
+                )
+                session.add(org)
+            else:
+                org.name, org.uscc = values["name"], values["uscc"]
+            session.flush()
+            enterprise = Enterprise(
+                org_id=org.id,
+                zone_code=zone_code,
+                uscc=values["uscc"],
+                shops=[_as_dict(s) for s in values.get("shops") or []],
+                status="pending",
+                **{f: values.get(f) for f in ENTERPRISE_FIELDS},
+            )
+            session.add(enterprise)
+            session.flush()
+    except IntegrityError as exc:
+        raise Duplicate(
+            message="统一社会信用代码或海关注册编码刚被另一份备案使用",
+            errors=[
+                FieldError("uscc", "duplicate", "统一社会信用代码或海关注册编码刚被另一份备案使用，请核对")
+            ],
+        ) from exc
     for role in values["roles"]:
         session.add(EnterpriseRole(enterprise_id=enterprise.id, role=role))
     session.add(
@@ -652,9 +671,10 @@ def list_commodities(
     hs_code: str | None = None,
     enterprise_id: int | None = None,
     positive_list: bool | None = None,
-    limit: int = 50,
+    limit: int | None = 50,
     offset: int = 0,
     request_path: str | None = None,
+    action: str = "list",
 ) -> tuple[list[Commodity], int]:
     query = _readable_commodities(principal)
     if q:
@@ -668,17 +688,16 @@ def list_commodities(
     if positive_list is not None:
         query = query.where(Commodity.positive_list.is_(positive_list))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = list(
-        session.scalars(
-            query.order_by(Commodity.id.desc()).limit(max(min(limit, 500), 1)).offset(max(offset, 0))
-        )
-    )
+    page = query.order_by(Commodity.id.desc()).offset(max(offset, 0))
+    if limit is not None:
+        page = page.limit(max(limit, 1))
+    rows = list(session.scalars(page))
     if principal.is_audited:
         record_read(
             session,
             principal,
             resource="commodity",
-            action="list",
+            action=action,
             detail={"ids": [c.id for c in rows][:200], "total": total},
             request_path=request_path,
         )

@@ -133,6 +133,7 @@ def edit_rule(
     if errors:
         raise ValidationFailed(errors)
     current.current = False
+    session.info.pop(_RULES_CACHE, None)
     rule = RiskRule(
         zone_code=current.zone_code,
         code=code,
@@ -289,6 +290,16 @@ def check_shared_id(
 
 
 def _payment_of(session: Session, decl: Declaration) -> Declaration | None:
+    """The payment of the list's order (looked up once per evaluation)."""
+    cache: dict[int, Declaration | None] = session.info.setdefault("risk_payment_of", {})
+    if decl.id in cache:
+        return cache[decl.id]
+    cache.clear()
+    cache[decl.id] = _find_payment(session, decl)
+    return cache[decl.id]
+
+
+def _find_payment(session: Session, decl: Declaration) -> Declaration | None:
     if not decl.order_no:
         return None
     return session.scalar(
@@ -310,16 +321,29 @@ def check_shared_payer(
     if payment is None or not payment.buyer_id_index:
         return []
     payer = payment.buyer_id_index
-    pay = aliased(Declaration)
+    since = _since(R.param_int(t, "window_days"))
+    # Two indexed look-ups (payments by payer index, then lists by order number), not a join.
+    orders = list(
+        session.execute(
+            select(Declaration.order_no, Declaration.ebp_code).where(
+                Declaration.buyer_id_index == payer,
+                Declaration.kind == "payment",
+                Declaration.direction == "import",
+                Declaration.created_at >= since,
+            )
+        ).tuples()
+    )
+    order_nos = {o for o, _ in orders if o}
+    if len(order_nos) < R.param_int(t, "max_buyers"):
+        return []
+    ebps = {e for _, e in orders}
     n = int(
         session.scalar(
-            select(func.count(func.distinct(Declaration.buyer_id_index)))
-            .join(pay, and_(pay.order_no == Declaration.order_no, pay.ebp_code == Declaration.ebp_code))
-            .where(
+            select(func.count(func.distinct(Declaration.buyer_id_index))).where(
+                Declaration.kind == "inventory",
+                Declaration.order_no.in_(order_nos),
+                Declaration.ebp_code.in_(ebps),
                 _import_lists(decl.zone_code),
-                pay.kind == "payment",
-                pay.buyer_id_index == payer,
-                Declaration.created_at >= _since(R.param_int(t, "window_days")),
             )
         )
         or 0
@@ -713,8 +737,15 @@ DECLARATION_CHECKS: dict[str, Check] = {
 }
 
 
+_RULES_CACHE = "risk_enabled_rules"
+
+
 def _rules_for(session: Session, zone_code: str) -> list[RiskRule]:
-    return [r for r in ensure_rules(session, zone_code) if r.enabled]
+    """The zone's enabled rules, read once per session (an edit in the session clears it)."""
+    cache: dict[str, list[RiskRule]] = session.info.setdefault(_RULES_CACHE, {})
+    if zone_code not in cache:
+        cache[zone_code] = [r for r in ensure_rules(session, zone_code) if r.enabled]
+    return cache[zone_code]
 
 
 def evaluate_declaration(session: Session, declaration: Declaration) -> list[RiskHit]:
@@ -734,14 +765,18 @@ def evaluate_declaration(session: Session, declaration: Declaration) -> list[Ris
     )
     hits: list[RiskHit] = []
     applied: list[int] = []
-    for rule in _rules_for(session, declaration.zone_code):
-        spec = R.CATALOGUE_BY_CODE.get(rule.code)
-        check = DECLARATION_CHECKS.get(rule.code)
-        if spec is None or check is None or declaration.direction not in spec.directions:
-            continue
-        applied.append(rule.id)
-        for finding in check(session, declaration, lines, rule.thresholds):
-            hits.append(_record_hit(session, rule, finding, declaration.id, "declaration"))
+    findings: list[tuple[RiskRule, Finding]] = []
+    # The rules only read: no flush of the pipeline's pending rows before each look-up.
+    with session.no_autoflush:
+        for rule in _rules_for(session, declaration.zone_code):
+            spec = R.CATALOGUE_BY_CODE.get(rule.code)
+            check = DECLARATION_CHECKS.get(rule.code)
+            if spec is None or check is None or declaration.direction not in spec.directions:
+                continue
+            applied.append(rule.id)
+            findings.extend((rule, f) for f in check(session, declaration, lines, rule.thresholds))
+    for rule, finding in findings:
+        hits.append(_record_hit(session, rule, finding, declaration.id, "declaration"))
     session.add(
         RiskEvaluation(
             declaration_id=declaration.id,

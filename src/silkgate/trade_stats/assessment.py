@@ -275,8 +275,9 @@ def targets_progress(session: Session, zone_code: str, today: dt.date) -> list[c
         return []
     manual = indicator_values(session, zone_code)
     out = []
-    targets = session.scalars(
-        select(ZoneTarget).where(ZoneTarget.zone_code == zone_code).order_by(ZoneTarget.ref)
+    targets = sorted(
+        session.scalars(select(ZoneTarget).where(ZoneTarget.zone_code == zone_code)),
+        key=lambda t: (len(t.ref), t.ref),  # YC-T2 before YC-T10
     )
     for t in targets:
         actual, is_flow, note = target_actual(session, zone, t, today, manual)

@@ -26,6 +26,10 @@ def bench_stats(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
     repeat: Annotated[int, typer.Option(help="Timed runs per query (median shown).")] = 5,
+    events: Annotated[
+        int,
+        typer.Option(help="Release events to push through the subscriber afterwards (its cost per list)."),
+    ] = 2000,
     skip_fill: Annotated[
         bool, typer.Option("--skip-fill", help="Time the lists already in the database.")
     ] = False,
@@ -65,10 +69,17 @@ def bench_stats(
         rollup_rows = s.scalar(select(func.count()).select_from(StatRollup)) or 0
     result = bench.BenchResult(engine.dialect.name, total, fill_seconds, rollup_rows)
     result.timings = bench.run_queries(engine, bench.biggest_zone(engine), today_beijing(), repeat=repeat)
+    subscriber = bench.time_subscriber(engine, events) if events > 0 else None
     if as_json:
-        typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps({**result.as_dict(), "subscriber": subscriber}, ensure_ascii=False, indent=2))
     else:
         typer.echo(bench.render_text(result))
+        if subscriber:
+            typer.echo(
+                f"subscriber: {subscriber['events']} releases in {subscriber['seconds']}s = "
+                f"{subscriber['ms_per_list']} ms per list added to ingest "
+                f"({subscriber['cpu_ms_per_list']} ms CPU)"
+            )
     if not database_url:
         err_console.print(f"benchmark database kept at {url}")
 

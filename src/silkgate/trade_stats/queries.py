@@ -284,13 +284,22 @@ def series(
     periods = calc.periods_between(date_from, date_to, granularity)
     if not periods:
         return {"granularity": granularity, "periods": []}
-    first = calc.same_period_last_year(calc.previous_period(periods[0], granularity), granularity)
+    # The periods shown with the one before them (MoM), and the same stretch a year earlier (YoY).
+    first = calc.previous_period(periods[0], granularity)
     last_end = calc.next_period(periods[-1], granularity) - dt.timedelta(days=1)
+    ly_first = calc.same_period_last_year(first, granularity)
+    ly_end = calc.next_period(
+        calc.same_period_last_year(periods[-1], granularity), granularity
+    ) - dt.timedelta(days=1)
     grain = "d" if granularity in ("day", "week") else "m"
     where = _scope_where(scope, "total", filters, include_historical=True)
     q = (
         select(StatRollup.period, StatRollup.source, StatRollup.trade_mode, *_SUMS)
-        .where(*where, StatRollup.grain == grain, StatRollup.period.between(first, last_end))
+        .where(
+            *where,
+            StatRollup.grain == grain,
+            or_(StatRollup.period.between(first, last_end), StatRollup.period.between(ly_first, ly_end)),
+        )
         .group_by(StatRollup.period, StatRollup.source, StatRollup.trade_mode)
     )
     buckets: dict[dt.date, Measures] = defaultdict(Measures)

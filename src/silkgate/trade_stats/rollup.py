@@ -287,23 +287,34 @@ def rollup_rows(base: Base, cells: Iterable[Cell], source: str = "lists") -> lis
                     "returned_value_cny": c.returned_value_cny,
                 }
             )
-    rows.sort(key=lambda r: tuple(str(r[k]) for k in KEY_COLUMNS))
+    # A stable lock order for concurrent releases (zone, direction, mode and source are the same
+    # for every row of one list).
+    rows.sort(key=lambda r: (r["owner_enterprise_id"], r["dimension"], r["grain"], r["period"], r["dim_key"]))
     return rows
 
 
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert_statement(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT DO UPDATE adding the measures, built once per dialect (hot path)."""
+    stmt = _UPSERTS.get(dialect)
+    if stmt is None:
+        table: Table = StatRollup.__table__  # type: ignore[assignment]
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        base = insert(table)
+        stmt = base.on_conflict_do_update(
+            index_elements=list(KEY_COLUMNS),
+            set_={m: table.c[m] + base.excluded[m] for m in MEASURES},
+        )
+        _UPSERTS[dialect] = stmt
+    return stmt
+
+
 def upsert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Add the rows' measures to the existing cells (INSERT ... ON CONFLICT DO UPDATE, batched)."""
-    if not rows:
-        return
-    table: Table = StatRollup.__table__  # type: ignore[assignment]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(KEY_COLUMNS),
-        set_={m: table.c[m] + stmt.excluded[m] for m in MEASURES},
-    )
-    session.execute(stmt, rows)
+    """Add the rows' measures to the existing cells (one batched statement)."""
+    if rows:
+        session.execute(_upsert_statement(session.get_bind().dialect.name), rows)
 
 
 def apply_cells(session: Session, base: Base, cells: list[Cell]) -> None:
