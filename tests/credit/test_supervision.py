@@ -178,3 +178,12 @@ def test_trade_events_count_facts_and_a_mismatch_rejection_re_rates(session):
     factors = {f["code"]: f["points"] for f in record.factors}
     assert factors["rejection_rate"] == -5 and factors["mismatch_rate"] == -10  # 15 % rejected and mismatched
     assert record.score == 85
+
+
+def test_scheduled_rerate_counts_tier_changes(session):
+    ent = make_enterprise(session)
+    service.recompute(session, ent.id, "first")
+    record = service.ensure_record(session, ent.id)
+    record.on_negative_list = True  # as if listed by another process since the last rating
+    changed = service.rerate_zone(session, ent.zone_code)
+    assert changed >= 1 and service.ensure_record(session, ent.id).tier == "E"

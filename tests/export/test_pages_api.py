@@ -98,7 +98,6 @@ def test_bad_rates_and_filings_name_every_field(world: World, session: Session, 
 
 def test_pages_render_for_seller_and_zone_office(world: World, session: Session, client: TestClient) -> None:
     from factories import make_user
-
     from silkgate.export import summary
 
     lst = world.ship(world.tx())

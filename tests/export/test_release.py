@@ -75,6 +75,14 @@ def test_list_that_contradicts_its_order_is_refused_naming_the_item(world: World
         select(Receipt).where(Receipt.declaration_id == lst.declaration_id, Receipt.return_status == "100")
     ).first()
     assert rec is not None and "第1项数量" in rec.return_info
+    tx.lines[0] = (tx.lines[0][0], Decimal("2"))  # corrected and declared again as a change (appType=2)
+    tx.guids.pop("inventory")
+    world.send(M.inventory_xml(tx, app_type="2"))
+    assert world.list_of(tx).mismatches == [] and world.list_of(tx).missing == [
+        "collection",
+        "waybill",
+        "arrival",
+    ]
 
 
 def test_a_whole_transaction_in_arrival_order_ends_departed(world: World) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
@@ -15,6 +16,7 @@ from silkgate.auth.service import principal_for_org
 from silkgate.clearance.bonded import StockInLine, stock_in
 from silkgate.exceptions import Forbidden, ValidationFailed
 from silkgate.finance import pledges, schemas, service
+from silkgate.finance.cli import read_settlements_csv
 from silkgate.models.org import Organisation
 from silkgate.models.registry import Enterprise
 
@@ -76,6 +78,14 @@ def test_bonded_stock_pledge_is_valued_and_never_exceeds_the_book(session: Sessi
             ),
         )
     assert exc.value.errors[0].code == "not_own_stock"
+
+    # The 60 pledged units are locked against release: a 1210 list may take only the other 40.
+    from silkgate.clearance.bonded import deduct_for_list
+
+    line = {"gnum": "1", "itemNo": "BW-CREAM", "qty": "41"}
+    short = deduct_for_list(session, warehouse.id, [line], owner_code=seller.customs_code, reference="L1")
+    assert [(s.item_no, s.available) for s in short] == [("BW-CREAM", Decimal("40"))]
+    assert deduct_for_list(session, warehouse.id, [{**line, "qty": "40"}], owner_code=seller.customs_code) == []
 
 
 def _settlement(
@@ -156,3 +166,29 @@ def test_claims_stay_within_the_insured_value(session: Session, world: World) ->
         policy.id,
         schemas.ClaimCreate(loss_cause="refusal", amount_claimed=Decimal("9000")),
     )
+
+
+def test_settlement_file_rows_are_named_when_bad(tmp_path: Path, session: Session) -> None:
+    payer = make_enterprise(session, roles=("payment",))
+    seller = make_enterprise(session, roles=("seller",))
+    f = tmp_path / "s.csv"
+    f.write_text(
+        "reference,enterprise_customs_code,kind,currency,amount,amount_cny,settled_on,counterparty_country\n"
+        f"R1,{seller.customs_code},fx_receipt,USD,100,710,20260901,502\n"
+        f"R2,{seller.customs_code},rmb_receipt,CNY,50,50,2026-09-02,\n",
+        encoding="utf-8",
+    )
+    records = read_settlements_csv(f)
+    assert [r.settled_on for r in records] == [dt.date(2026, 9, 1), dt.date(2026, 9, 2)]
+    assert service.record_settlements(session, _p(session, payer), records).accepted == 2
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "reference,enterprise_customs_code,kind,currency,amount,amount_cny,settled_on\n"
+        f"R3,{seller.customs_code},gift,USD,-1,7,2026-09-31\n"
+        f"R4,{seller.customs_code},gift,USD,-1,7,2026-09-30\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValidationFailed) as exc:
+        read_settlements_csv(bad)
+    fields = {e.field for e in exc.value.errors}
+    assert {"row2.settled_on", "row3.kind", "row3.amount"} <= fields

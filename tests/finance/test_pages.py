@@ -37,6 +37,9 @@ def test_bank_review_page_with_and_without_grant(session: Session, client: TestC
     ok = client.get(url, headers=w.headers(w.bank_key))
     assert ok.status_code == 200
     assert w.seller.name in ok.text and "信用状况" in ok.text
+    reads = [name for _, name in service.reads_of_my_record(session, w.seller_p)]
+    assert reads and set(reads) == {w.bank_p.org_name}
+    assert "金融机构查阅记录" in client.get("/finance", headers=w.headers(w.seller_key)).text
     approved = client.post(
         f"{url}/approve",
         headers=w.headers(w.bank_key),

@@ -9,7 +9,7 @@ import threading
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from silkgate.db import unit_of_work
@@ -18,7 +18,10 @@ from silkgate.finance import pledges, schemas, service
 from silkgate.kit.cebtime import now_utc
 from silkgate.logistics import schemas as lschemas
 from silkgate.logistics import service as logistics
-from silkgate.models.finance import FinancingApplication, PledgePosition
+from silkgate.models.finance import FinancingApplication, FinancingEvent, PledgeLock, PledgePosition
+from silkgate.models.logistics import StockMovement, Warehouse, WarehouseStock
+from silkgate.models.org import ApiKey, AuditEntry, Organisation
+from silkgate.models.registry import Enterprise, EnterpriseChange, EnterpriseRole
 
 from .conftest import World, build_world, pledge_application
 
@@ -101,7 +104,35 @@ def test_amount_above_advance_ratio_is_refused(session: Session, world: World) -
 def test_concurrent_pledges_never_exceed_the_stock(engine: Engine) -> None:
     """Two transactions pledge 60 of the same 100 units at the same moment: exactly one wins."""
     with unit_of_work(engine) as s:
-        w = build_world(s, zone_code="222401")  # its own zone: committed rows stay out of other tests
+        w = build_world(s, zone_code="222401")  # committed: removed again by _purge below
+    try:
+        _race(engine, w)
+    finally:
+        _purge(engine, w)
+
+
+def _purge(engine: Engine, w: World) -> None:
+    """Delete what the concurrency test committed, children first, so later tests see a clean zone."""
+    with unit_of_work(engine) as s:
+        ents = [w.seller.id, w.warehouse_p.enterprise_id]
+        orgs = [w.seller.org_id, w.warehouse_p.org_id, w.bank_org_id, w.other_bank_org_id, w.insurer_org_id]
+        apps = select(FinancingApplication.id).where(FinancingApplication.enterprise_id == w.seller.id)
+        s.execute(delete(FinancingEvent).where(FinancingEvent.application_id.in_(apps)))
+        s.execute(delete(PledgeLock).where(PledgeLock.application_id.in_(apps)))
+        s.execute(delete(FinancingApplication).where(FinancingApplication.enterprise_id == w.seller.id))
+        s.execute(delete(PledgePosition).where(PledgePosition.enterprise_id == w.seller.id))
+        s.execute(delete(StockMovement).where(StockMovement.warehouse_id == w.warehouse_id))
+        s.execute(delete(WarehouseStock).where(WarehouseStock.warehouse_id == w.warehouse_id))
+        s.execute(delete(Warehouse).where(Warehouse.id == w.warehouse_id))
+        s.execute(delete(EnterpriseChange).where(EnterpriseChange.enterprise_id.in_(ents)))
+        s.execute(delete(EnterpriseRole).where(EnterpriseRole.enterprise_id.in_(ents)))
+        s.execute(delete(Enterprise).where(Enterprise.id.in_(ents)))
+        s.execute(delete(AuditEntry).where(AuditEntry.actor_org_id.in_(orgs)))
+        s.execute(delete(ApiKey).where(ApiKey.org_id.in_(orgs)))
+        s.execute(delete(Organisation).where(Organisation.id.in_(orgs)))
+
+
+def _race(engine: Engine, w: World) -> None:
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 

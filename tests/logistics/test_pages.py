@@ -36,3 +36,17 @@ def test_logistics_pages(session: Session, client: TestClient) -> None:
     assert client.get("/logistics", follow_redirects=False).status_code == 303
     x = client.get("/logistics/figures.xlsx", headers=auth_headers(session, office.id))
     assert x.status_code == 200 and x.content[:2] == b"PK"
+    form = {
+        "code": "US-NJ-01",
+        "name": "新泽西海外仓",
+        "kind": "overseas",
+        "country": "502",
+        "area_m2": "5000",
+        "capacity_units": "8000",
+    }
+    made = client.post("/logistics/warehouses", headers=headers, data=form, follow_redirects=False)
+    assert made.status_code == 303 and made.headers["location"].startswith("/logistics/warehouses/")
+    bad = client.post(
+        "/logistics/warehouses", headers=headers, data={**form, "code": "CN-1", "country": "142"}
+    )
+    assert bad.status_code == 422 and "海外仓所在国家不能是中国" in bad.text

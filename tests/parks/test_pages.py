@@ -48,3 +48,15 @@ def test_parks_pages(session: Session, client: TestClient) -> None:
     x = client.get("/parks/export.xlsx", headers=office_h)
     assert x.status_code == 200 and x.content[:2] == b"PK"
     assert client.get("/parks/export.xlsx", headers=op_h).status_code == 403
+    svc = client.post(
+        f"/parks/{park.id}/services",
+        headers=op_h,
+        data={"category": "legal", "title": "跨境合同审查"},
+        follow_redirects=False,
+    )
+    assert svc.status_code == 303
+    assert "跨境合同审查" in client.get("/parks", headers=office_h).text
+    empty = client.post(
+        f"/parks/{park.id}/services", headers=op_h, data={"category": "nonsense", "title": ""}
+    )
+    assert empty.status_code == 422 and "请选择服务类别并填写服务名称" in empty.text

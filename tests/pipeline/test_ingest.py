@@ -286,3 +286,49 @@ def test_demo_clock_dates_the_decision(
         )
     )
     assert released_at == when
+
+
+def test_an_unexpected_failure_rolls_the_message_back_but_keeps_and_answers_it(
+    session: Session, make_tx: Callable[..., ImportTransaction], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from silkgate.clearance import pipeline
+    from silkgate.declarations.service import BatchItem, ingest_batch
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("simulated crash in clearance")
+
+    monkeypatch.setattr(pipeline, "on_import_document", broken)
+    tx = make_tx()
+    before = _counts(session)
+    answers: list[list] = []
+    ingest_batch(
+        session, [BatchItem(transaction_messages(tx)["order"])], on_result=lambda _i, r: answers.append(r)
+    )
+    ((receipt,),) = answers
+    assert receipt.return_status == "-2" and receipt.errors[0]["code"] == "processing_failed"
+    assert _counts(session) == {**before, "raw": before["raw"] + 1}
+
+
+def test_a_failing_message_in_a_batch_leaves_the_others_written(
+    session: Session, make_tx: Callable[..., ImportTransaction], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from silkgate.clearance import pipeline
+    from silkgate.declarations.service import BatchItem, ingest_batch
+
+    real = pipeline.on_import_document
+
+    def fails_on_payments(s: Session, document: object) -> None:
+        if getattr(document, "kind", "") == "payment":
+            raise RuntimeError("simulated crash")
+        real(s, document)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "on_import_document", fails_on_payments)
+    tx = make_tx()
+    messages = transaction_messages(tx)
+    before = _counts(session)
+    items = [BatchItem(messages["order"]), BatchItem(messages["payment"]), BatchItem(messages["waybill"])]
+    assert ingest_batch(session, items) == 3
+    after = _counts(session)
+    assert after["declarations"] == before["declarations"] + 2
+    assert after["receipts"] == before["receipts"] + 2  # the order's and the waybill's
+    assert after["raw"] == before["raw"] + 3

@@ -43,6 +43,7 @@ def test_shared_phone_triggers_at_threshold_and_not_below(session):
     hits = service.evaluate_declaration(session, fifth)
     assert codes(hits) == {"BRUSH_SHARED_PHONE"}
     assert hits[0].evidence["distinct_buyers"] == 5 and hits[0].rule_version == 1
+    assert fifth.business_no in hits[0].evidence["lists"] and below.business_no not in hits[0].evidence["lists"]
     assert "13911112222" not in str(hits[0].evidence)  # evidence carries a shortened blind index only
 
 
@@ -306,3 +307,17 @@ def test_evaluation_is_idempotent_and_groups_hits_into_one_alert(session):
     assert h1[0].alert_id == h2[0].alert_id
     alert = service.get_alert(session, agency(session, "zone_office"), h1[0].alert_id)
     assert alert.hit_count == 2
+
+
+def test_rules_never_decrypt_personal_data(session, monkeypatch):
+    from silkgate.kit.crypto import FieldCipher
+
+    def refuse(self, token):
+        raise AssertionError("a rule decrypted personal data")
+
+    monkeypatch.setattr(FieldCipher, "decrypt", refuse)
+    seller, platform = _platform_pair(session)
+    for i in range(6):
+        d = declare(session, seller, ebp=platform, buyer=f"11010119900109{i:04d}", phone="13955556666")
+    assert "BRUSH_SHARED_PHONE" in codes(service.evaluate_declaration(session, d))
+    service.scan(session, seller.zone_code)

@@ -49,12 +49,21 @@ def test_year_on_year_periods() -> None:
     assert calc.previous_period(dt.date(2026, 1, 1), "quarter") == dt.date(2025, 10, 1)
 
 
-def test_month_span_reads_whole_months_from_month_rows() -> None:
-    days, months = calc.month_span(dt.date(2026, 1, 15), dt.date(2026, 4, 10))
-    assert days == [(dt.date(2026, 1, 15), dt.date(2026, 1, 31)), (dt.date(2026, 4, 1), dt.date(2026, 4, 10))]
-    assert months == [dt.date(2026, 2, 1), dt.date(2026, 3, 1)]
-    assert calc.month_span(dt.date(2026, 1, 1), dt.date(2026, 12, 31)) == ([], [calc.add_months(dt.date(2026, 1, 1), i) for i in range(12)])
-    assert calc.month_span(dt.date(2026, 3, 5), dt.date(2026, 3, 9)) == ([(dt.date(2026, 3, 5), dt.date(2026, 3, 9))], [])
+def test_range_plan_reads_the_smaller_side_of_a_partial_month() -> None:
+    plan = calc.plan_range(dt.date(2026, 1, 15), dt.date(2026, 4, 10))
+    # 15–31 January (17 days) is more than half: the January cell less 1–14 January.
+    assert plan.months == (dt.date(2026, 1, 1), dt.date(2026, 2, 1), dt.date(2026, 3, 1))
+    assert plan.subtract_days == ((dt.date(2026, 1, 1), dt.date(2026, 1, 14)),)
+    assert plan.add_days == ((dt.date(2026, 4, 1), dt.date(2026, 4, 10)),)
+    year = calc.plan_range(dt.date(2026, 1, 1), dt.date(2026, 11, 24))
+    assert len(year.months) == 11 and year.add_days == ()
+    assert year.subtract_days == ((dt.date(2026, 11, 25), dt.date(2026, 11, 30)),)
+    assert calc.plan_range(dt.date(2026, 3, 5), dt.date(2026, 3, 9)).add_days == (
+        (dt.date(2026, 3, 5), dt.date(2026, 3, 9)),
+    )
+    assert calc.plan_range(dt.date(2026, 2, 1), dt.date(2026, 2, 28)) == calc.RangePlan(
+        (dt.date(2026, 2, 1),), (), ()
+    )
 
 
 @pytest.mark.parametrize(
@@ -108,15 +117,35 @@ def test_target_forecast_for_the_current_year() -> None:
 
 def test_past_target_is_met_or_missed() -> None:
     result = calc.assess_target(
-        actual=D("5"), bound="gt", target=D("6"), target_max=None, year=2024, today=dt.date(2026, 6, 1), cumulative_in_year=True
+        actual=D("5"),
+        bound="gt",
+        target=D("6"),
+        target_max=None,
+        year=2024,
+        today=dt.date(2026, 6, 1),
+        cumulative_in_year=True,
     )
     assert result[1] is False and result[-1] == "missed"
-    assert calc.assess_target(actual=None, bound="ge", target=D("3"), target_max=None, year=None, today=dt.date(2026, 1, 1))[-1] == "not_measurable"
+    assert (
+        calc.assess_target(
+            actual=None, bound="ge", target=D("3"), target_max=None, year=None, today=dt.date(2026, 1, 1)
+        )[-1]
+        == "not_measurable"
+    )
 
 
 @pytest.mark.parametrize(
     ("score", "tier"),
-    [(D("100"), "成效明显"), (D("85"), "成效明显"), (D("84.9"), "成效较好"), (D("70"), "成效较好"), (D("69.9"), "成效初显"), (D("55"), "成效初显"), (D("54.9"), "尚在起步阶段"), (D("0"), "尚在起步阶段")],
+    [
+        (D("100"), "成效明显"),
+        (D("85"), "成效明显"),
+        (D("84.9"), "成效较好"),
+        (D("70"), "成效较好"),
+        (D("69.9"), "成效初显"),
+        (D("55"), "成效初显"),
+        (D("54.9"), "尚在起步阶段"),
+        (D("0"), "尚在起步阶段"),
+    ],
 )
 def test_tiers(score: D, tier: str) -> None:
     assert calc.tier_for(score) == tier
@@ -142,12 +171,27 @@ def test_growth_score_is_linear_between_minus_and_plus_benchmark() -> None:
 
 def test_weights_validation_names_each_bad_weight() -> None:
     errors = calc.validate_weights({"parks": D("1.5"), "made_up": D("0.1")})
-    assert {(e.field, e.code) for e in errors} == {("weights.parks", "out_of_range"), ("weights.made_up", "unknown_indicator")}
+    assert {(e.field, e.code) for e in errors} == {
+        ("weights.parks", "out_of_range"),
+        ("weights.made_up", "unknown_indicator"),
+    }
 
 
 def test_composite_index_base_is_first_complete_window() -> None:
-    empty = {"value_cny": D(0), "list_count": D(0), "active_sellers": D(0), "countries": D(0), "hs_chapters": D(0)}
-    base = {"value_cny": D(100), "list_count": D(10), "active_sellers": D(5), "countries": D(4), "hs_chapters": D(2)}
+    empty = {
+        "value_cny": D(0),
+        "list_count": D(0),
+        "active_sellers": D(0),
+        "countries": D(0),
+        "hs_chapters": D(0),
+    }
+    base = {
+        "value_cny": D(100),
+        "list_count": D(10),
+        "active_sellers": D(5),
+        "countries": D(4),
+        "hs_chapters": D(2),
+    }
     doubled = {k: v * 2 for k, v in base.items()}
     mixed = {**base, "value_cny": D(150)}  # only value up 50 %: 100 + 0.40 × 50
     assert calc.composite_index([empty, base, doubled, mixed]) == [None, D("100.0"), D("200.0"), D("120.0")]

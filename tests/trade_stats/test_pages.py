@@ -36,7 +36,14 @@ def test_home_redirects_to_login(client: TestClient) -> None:
 
 def test_dashboard_shows_figures_and_drill_down_links(client: TestClient, session: Session) -> None:
     seller = make_enterprise(session)
-    release(session, day=dt.date(2026, 5, 3), value="12345.67", seller_id=seller.id, country="502", hs_code="9503008900")
+    release(
+        session,
+        day=dt.date(2026, 5, 3),
+        value="12345.67",
+        seller_id=seller.id,
+        country="502",
+        hs_code="9503008900",
+    )
     h = auth_headers(session, make_org(session, "zone_office").id)
     r = client.get("/", headers=h)
     assert r.status_code == 200
@@ -46,7 +53,9 @@ def test_dashboard_shows_figures_and_drill_down_links(client: TestClient, sessio
     params = [parse_qs(urlparse(link.replace("&amp;", "&")).query) for link in links]
     assert any(p.get("country") == ["502"] for p in params)
     assert any(p.get("enterprise_id") == [str(seller.id)] for p in params)
-    assert all(p["date_from"] == ["2026-01-01"] and p["date_to"] == ["2026-06-15"] for p in params if "country" in p)
+    assert all(
+        p["date_from"] == ["2026-01-01"] and p["date_to"] == ["2026-06-15"] for p in params if "country" in p
+    )
     assert "/static/vendor/echarts/echarts.min.js" in html
 
 
@@ -55,7 +64,14 @@ def test_withdrawal_leaves_the_dashboard_immediately(client: TestClient, session
     decl = release(session, day=dt.date(2026, 5, 3), value="5000", seller_id=seller.id)
     h = auth_headers(session, make_org(session, "zone_office").id)
     before = client.get("/api/v1/stats/summary", headers=h).json()["figures"][0]["list_count"]
-    release(session, day=dt.date(2026, 5, 3), value="5000", seller_id=seller.id, declaration_id=decl, kind="withdrawn")
+    release(
+        session,
+        day=dt.date(2026, 5, 3),
+        value="5000",
+        seller_id=seller.id,
+        declaration_id=decl,
+        kind="withdrawn",
+    )
     after = client.get("/api/v1/stats/summary", headers=h).json()["figures"][0]["list_count"]
     assert before - after == 1
 
@@ -95,7 +111,12 @@ def test_table_export_is_the_table_on_screen(client: TestClient, session: Sessio
     h = auth_headers(session, make_org(session, "zone_office").id)
     r = client.get(
         "/stats/export.xlsx",
-        params={"view": "/stats", "table": "breakdown-country", "dimension": "country", "date_from": "2026-01-01"},
+        params={
+            "view": "/stats",
+            "table": "breakdown-country",
+            "dimension": "country",
+            "date_from": "2026-01-01",
+        },
         headers=h,
     )
     assert r.status_code == 200
@@ -115,3 +136,9 @@ def test_enterprise_pages_hold_only_its_own_trade(client: TestClient, session: S
     assert "（本企业）" in html and "德国" not in html and "100.00 元" in html
     assert client.get("/stats/targets", headers=h).status_code == 403
     assert client.get("/stats?dimension=seller", headers=h).status_code == 422
+
+
+def test_bank_gets_a_welcome_page_not_an_error(client: TestClient, session: Session) -> None:
+    h = auth_headers(session, make_org(session, "bank").id)
+    r = client.get("/", headers=h)
+    assert r.status_code == 200 and "欢迎" in r.text and "chart-trend" not in r.text

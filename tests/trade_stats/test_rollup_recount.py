@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from factories import make_enterprise
 from silkgate.events import TradeEvent, TradeLine, publish
 from silkgate.models.declarations import Declaration, DeclarationLine
 from silkgate.models.registry import Enterprise
@@ -23,7 +24,6 @@ from silkgate.models.trade_stats import StatRollup
 from silkgate.trade_stats.queries import Filters, sums_by
 from silkgate.trade_stats.rollup import beijing_day
 from silkgate.trade_stats.service import StatsScope
-from factories import make_enterprise
 
 ZONE = "140800"
 BJ = dt.timezone(dt.timedelta(hours=8))
@@ -86,7 +86,9 @@ class Trade:
             ),
         )
 
-    def release(self, n: int, day: int, mode: tuple[str, str], country: str, lines: list[tuple[str, Decimal]]) -> None:
+    def release(
+        self, n: int, day: int, mode: tuple[str, str], country: str, lines: list[tuple[str, Decimal]]
+    ) -> None:
         d = self.lists.get(n)
         released_at = dt.datetime(2026, 3, 1, 23, 30, tzinfo=BJ) + dt.timedelta(days=day)
         if d is None or d.status == "withdrawn":
@@ -110,7 +112,9 @@ class Trade:
         elif d.status != "released":
             return  # a returned list is not released again
         else:  # a change (appType=2) of a released list: new values, released again
-            for ln in self.session.scalars(select(DeclarationLine).where(DeclarationLine.declaration_id == d.id)):
+            for ln in self.session.scalars(
+                select(DeclarationLine).where(DeclarationLine.declaration_id == d.id)
+            ):
                 self.session.delete(ln)
             d.direction, d.trade_mode, d.country = mode[0], mode[1], country
         d.released_at = released_at
@@ -138,15 +142,17 @@ class Trade:
             return
         returned_ids = set(
             self.session.scalars(
-                select(DeclarationLine.note).join(Declaration, Declaration.id == DeclarationLine.declaration_id).where(
-                    Declaration.related_declaration_id == d.id, Declaration.kind == "refund"
-                )
+                select(DeclarationLine.note)
+                .join(Declaration, Declaration.id == DeclarationLine.declaration_id)
+                .where(Declaration.related_declaration_id == d.id, Declaration.kind == "refund")
             )
         )
         open_lines = [
             ln
             for ln in self.session.scalars(
-                select(DeclarationLine).where(DeclarationLine.declaration_id == d.id).order_by(DeclarationLine.g_num)
+                select(DeclarationLine)
+                .where(DeclarationLine.declaration_id == d.id)
+                .order_by(DeclarationLine.g_num)
             )
             if str(ln.id) not in returned_ids
         ][:how_many]
@@ -168,7 +174,11 @@ class Trade:
         value = sum((ln.total_price or Decimal(0) for ln in open_lines), Decimal(0))
         self.session.add_all(
             DeclarationLine(
-                declaration_id=refund.id, g_num=i + 1, hs_code=ln.hs_code, total_price=ln.total_price, note=str(ln.id)
+                declaration_id=refund.id,
+                g_num=i + 1,
+                hs_code=ln.hs_code,
+                total_price=ln.total_price,
+                note=str(ln.id),
             )
             for i, ln in enumerate(open_lines)
         )
@@ -178,7 +188,9 @@ class Trade:
                 r.value_cny or Decimal(0)
                 for r in self.session.scalars(
                     select(Declaration).where(
-                        Declaration.related_declaration_id == d.id, Declaration.kind == "refund", Declaration.id != refund.id
+                        Declaration.related_declaration_id == d.id,
+                        Declaration.kind == "refund",
+                        Declaration.id != refund.id,
                     )
                 )
             ),
@@ -193,14 +205,20 @@ class Trade:
 def recount(session: Session, ids: list[int]) -> dict[str, dict[tuple[str, ...], tuple[int, Decimal]]]:
     """The plain recount: released lists (count), their lines' value less what was returned."""
     lists = list(session.scalars(select(Declaration).where(Declaration.id.in_(ids))))
-    out: dict[str, dict[tuple[str, ...], list]] = {d: defaultdict(lambda: [0, Decimal(0)]) for d in ("total", "country", "hs2", "seller")}
+    out: dict[str, dict[tuple[str, ...], list]] = {
+        d: defaultdict(lambda: [0, Decimal(0)]) for d in ("total", "country", "hs2", "seller")
+    }
     for d in lists:
         if d.status not in ("released", "returned") or d.released_at is None:
             continue
         day = beijing_day(d.released_at).isoformat()
         counted = 1 if d.status == "released" else 0
         refunds = list(
-            session.scalars(select(Declaration).where(Declaration.related_declaration_id == d.id, Declaration.kind == "refund"))
+            session.scalars(
+                select(Declaration).where(
+                    Declaration.related_declaration_id == d.id, Declaration.kind == "refund"
+                )
+            )
         )
         returned = sum((r.value_cny or Decimal(0) for r in refunds), Decimal(0))
         value = (d.value_cny or Decimal(0)) - returned
@@ -224,7 +242,12 @@ def recount(session: Session, ids: list[int]) -> dict[str, dict[tuple[str, ...],
 
 def rollup_figures(session: Session, dimension: str) -> dict[tuple[str, ...], tuple[int, Decimal]]:
     q = select(
-        StatRollup.period, StatRollup.direction, StatRollup.trade_mode, StatRollup.dim_key, StatRollup.list_count, StatRollup.value_cny
+        StatRollup.period,
+        StatRollup.direction,
+        StatRollup.trade_mode,
+        StatRollup.dim_key,
+        StatRollup.list_count,
+        StatRollup.value_cny,
     ).where(
         StatRollup.zone_code == ZONE,
         StatRollup.owner_enterprise_id == 0,
@@ -235,13 +258,18 @@ def rollup_figures(session: Session, dimension: str) -> dict[tuple[str, ...], tu
     out = {}
     for period, direction, mode, key, count, value in session.execute(q):
         if count or value:
-            out[(period.isoformat(), direction, mode, key)] = (count, Decimal(value).quantize(Decimal("0.01")))
+            out[(period.isoformat(), direction, mode, key)] = (
+                count,
+                Decimal(value).quantize(Decimal("0.01")),
+            )
     return out
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(op_st, min_size=1, max_size=14))
-def test_rollups_equal_recount_after_release_change_withdrawal_and_return(session: Session, ops: list[tuple]) -> None:
+def test_rollups_equal_recount_after_release_change_withdrawal_and_return(
+    session: Session, ops: list[tuple]
+) -> None:
     nested = session.begin_nested()
     try:
         sellers = [make_enterprise(session, roles=("seller",)), make_enterprise(session, roles=("seller",))]
@@ -259,11 +287,31 @@ def test_rollups_equal_recount_after_release_change_withdrawal_and_return(sessio
             want = {k: (c, v.quantize(Decimal("0.01"))) for k, (c, v) in expected[dimension].items()}
             assert rollup_figures(session, dimension) == want, dimension
         # The month grain and the range query give the same totals as the day cells.
-        month_total = sums_by(session, StatsScope(ZONE), "total", dt.date(2026, 3, 1), dt.date(2026, 4, 30), Filters())
-        assert sum(m.list_count for m in month_total.values()) == sum(c for c, _ in expected["total"].values())
+        month_total = sums_by(
+            session, StatsScope(ZONE), "total", dt.date(2026, 3, 1), dt.date(2026, 4, 30), Filters()
+        )
+        assert sum(m.list_count for m in month_total.values()) == sum(
+            c for c, _ in expected["total"].values()
+        )
         assert sum((m.value_cny for m in month_total.values()), Decimal(0)) == sum(
             (v for _, v in expected["total"].values()), Decimal(0)
         )
+        # A range with partial months at both ends (read as month cells less days, plus days).
+        lo, hi = dt.date(2026, 3, 10), dt.date(2026, 4, 5)
+        partial = sums_by(session, StatsScope(ZONE), "country", lo, hi, Filters())
+        want_partial: dict[str, tuple[int, Decimal]] = defaultdict(lambda: (0, Decimal(0)))
+        for (day, _d, _m, key), (c, v) in expected["country"].items():
+            if lo.isoformat() <= day <= hi.isoformat():
+                pc, pv = want_partial[key]
+                want_partial[key] = (pc + c, pv + v)
+        got_partial = {
+            k[0]: (m.list_count, m.value_cny.quantize(Decimal("0.01"))) for k, m in partial.items()
+        }
+        assert {k: v for k, v in got_partial.items() if v != (0, Decimal(0))} == {
+            k: (c, v.quantize(Decimal("0.01")))
+            for k, (c, v) in want_partial.items()
+            if (c, v) != (0, Decimal(0))
+        }
     finally:
         nested.rollback()
 

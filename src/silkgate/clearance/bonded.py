@@ -23,6 +23,7 @@ from silkgate.auth import kinds
 from silkgate.auth.audit import record_read
 from silkgate.auth.principal import Principal
 from silkgate.exceptions import FieldError, Forbidden, ValidationFailed
+from silkgate.finance.pledges import bonded_position_key, pledged_quantity
 from silkgate.kit.cebtime import now_utc
 from silkgate.models.clearance import BondedStock, BondedStockMovement
 from silkgate.registry import service as registry_service
@@ -203,15 +204,21 @@ def deduct_for_list(
         raise ValidationFailed(errors, "保税清单表体无法核减账册")
     owner = owner_code.strip()
     rows = _lock_rows(session, warehouse_enterprise_id, owner, list(wanted))
+    # Goods pledged as a warehouse receipt (仓单质押) are locked against release: only the
+    # unpledged quantity is available to a list.
+    free = {
+        item: Decimal(row.quantity) - pledged_quantity(session, "bonded", bonded_position_key(row.id))
+        for item, row in rows.items()
+    }
     shortfalls = [
         Shortfall(
             item_no=item,
             gnums=tuple(gnums[item]),
             requested=qty,
-            available=Decimal(rows[item].quantity) if item in rows else ZERO,
+            available=free.get(item, ZERO),
         )
         for item, qty in sorted(wanted.items())
-        if item not in rows or Decimal(rows[item].quantity) < qty
+        if free.get(item, ZERO) < qty
     ]
     if shortfalls:
         return shortfalls

@@ -200,7 +200,9 @@ def load(ctx: DemoContext) -> str:
         )
         returns += 1
     for status in session.scalars(
-        select(Declaration.status).where(Declaration.kind == "inventory", Declaration.zone_code == ctx.zone_code)
+        select(Declaration.status).where(
+            Declaration.kind == "inventory", Declaration.zone_code == ctx.zone_code
+        )
     ):
         outcomes[status] += 1
     labels = {

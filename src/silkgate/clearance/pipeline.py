@@ -68,10 +68,11 @@ from silkgate.declarations.service import (
     set_status,
     update_columns,
 )
-from silkgate.exceptions import FieldError, InvalidState, NotFound, ValidationFailed
+from silkgate.exceptions import FieldError, Forbidden, InvalidState, NotFound, ValidationFailed
 from silkgate.kit.cebtime import BEIJING, parse_app_time
 from silkgate.kit.crypto import field_cipher
-from silkgate.kit.money import ZERO, round_cent
+from silkgate.kit.money import ZERO, fmt, round_cent
+from silkgate.models.declarations import Declaration
 from silkgate.models.zone import Zone
 from silkgate.tax.calc import TariffRates, TaxItemIn, TaxQuote, quote_import_tax
 
@@ -155,7 +156,8 @@ def on_import_document(session: Session, document: StoredDocument) -> None:
         _accept_list(session, document)
         evaluate_list(session, document.id, trigger=document)
         return
-    issue_receipt(session, document, codes.STATUS_CUSTOMS_RECORDED, f"新增申报成功[{document.guid}]")
+    verb = "变更" if document.app_type == "2" else "新增"
+    issue_receipt(session, document, codes.STATUS_CUSTOMS_RECORDED, f"{verb}申报成功[{document.guid}]")
     if document.kind in ("order", "payment"):
         waiting = run(session, _WAITING_FOR_ORDER, {"no": document.order_no, "code": document.ebp_code})
     else:
@@ -366,20 +368,20 @@ def _quote_detail(quote: TaxQuote) -> dict[str, Any]:
         "decision": quote.decision,
         "reason_code": quote.reason_code,
         "reason": quote.reason,
-        "transaction_value": str(quote.transaction_value),
-        "tariff": str(quote.tariff),
-        "vat": str(quote.vat),
-        "consumption_tax": str(quote.consumption_tax),
-        "total_tax": str(quote.total_tax),
-        "quota_used": str(quote.quota_used),
-        "quota_remaining": str(quote.quota_remaining),
+        "transaction_value": fmt(quote.transaction_value),
+        "tariff": fmt(quote.tariff),
+        "vat": fmt(quote.vat),
+        "consumption_tax": fmt(quote.consumption_tax),
+        "total_tax": fmt(quote.total_tax),
+        "quota_used": fmt(quote.quota_used),
+        "quota_remaining": fmt(quote.quota_remaining),
         "items": [
             {
                 "hs_code": i.hs_code,
-                "dutiable_value": str(i.dutiable_value),
-                "tariff": str(i.tariff),
-                "vat": str(i.vat),
-                "consumption_tax": str(i.consumption_tax),
+                "dutiable_value": fmt(i.dutiable_value),
+                "tariff": fmt(i.tariff),
+                "vat": fmt(i.vat),
+                "consumption_tax": fmt(i.consumption_tax),
                 "vat_rate": str(i.vat_rate),
                 "consumption_tax_rate": str(i.consumption_tax_rate),
                 "tariff_rate": str(i.tariff_rate),
@@ -548,8 +550,6 @@ def _risk_hits(session: Session, inv: Any) -> list[Any]:
     evaluate = getattr(module, "evaluate_declaration", None)
     if evaluate is None:
         return []
-    from silkgate.models.declarations import Declaration
-
     declaration = session.get(Declaration, inv.id)
     return list(evaluate(session, declaration) or [])
 
@@ -727,8 +727,6 @@ def _trade_event(
 def conclude_inspection(session: Session, list_id: int, actor: Principal, *, passed: bool, note: str) -> None:
     """Customs or the zone office concludes the inspection of a held list: release or reject."""
     if not (actor.is_zone_office or actor.org_kind == "customs"):
-        from silkgate.exceptions import Forbidden
-
         raise Forbidden("只有海关或综试办可以办结查验")
     inv = session.execute(select(T).where(T.c.id == list_id, T.c.kind == "inventory")).first()
     if inv is None or inv.zone_code != actor.zone_code:

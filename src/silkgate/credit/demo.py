@@ -204,6 +204,35 @@ def load(ctx: DemoContext) -> str:
             ),
         )
         reports += 1
+    grain = _by_name(enterprises, "金谷食品")
+    if grain is not None:  # a firm to watch (D): downgraded by tax and forex, fined by customs
+        service.report_item(
+            session,
+            tax,
+            grain.id,
+            ItemReport("tax_grade", today - dt.timedelta(days=20), value="C", summary="年度纳税信用复评下调"),
+        )
+        service.report_item(
+            session,
+            forex,
+            grain.id,
+            ItemReport(
+                "forex_class", today - dt.timedelta(days=15), value="B", summary="收汇异常，下调为B类"
+            ),
+        )
+        service.report_item(
+            session,
+            customs,
+            grain.id,
+            ItemReport(
+                "admin_penalty",
+                today - dt.timedelta(days=40),
+                amount=Decimal("20000"),
+                document_no="运关缉违字〔2026〕0057号",
+                summary="申报商品编码不实",
+            ),
+        )
+        reports += 3
     fashion = _by_name(enterprises, "潮品服饰")
     filed = 0
     if fashion is not None:

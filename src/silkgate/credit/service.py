@@ -66,6 +66,12 @@ def policy_for(session: Session, zone_code: str, tier: str) -> rules.TierPolicy:
 def supervision_for(session: Session, enterprise_id: int | None) -> Supervision:
     """The supervision for an enterprise from its credit tier, the zone's policy for that tier,
     and the joint measures: negative list and 严重失信 hold every declaration for review."""
+    # A read on the ingest path: do not force the pipeline's buffered writes out before it.
+    with session.no_autoflush:
+        return _supervision_for(session, enterprise_id)
+
+
+def _supervision_for(session: Session, enterprise_id: int | None) -> Supervision:
     record = None
     if enterprise_id is not None:
         record = session.scalar(select(CreditRecord).where(CreditRecord.enterprise_id == enterprise_id))
@@ -276,7 +282,6 @@ def recompute(session: Session, enterprise_id: int, trigger: str) -> CreditRecor
                 trigger=trigger[:60],
             )
         )
-    session.flush()
     return record
 
 
@@ -303,6 +308,12 @@ def apply_trade_event(session: Session, event: TradeEvent) -> None:
     counter = _COUNTERS.get(event.kind)
     if counter is None:
         return
+    # On the ingest path: leave the pipeline's buffered writes to its own batched flush.
+    with session.no_autoflush:
+        _count_event(session, event, counter)
+
+
+def _count_event(session: Session, event: TradeEvent, counter: str) -> None:
     column = getattr(CreditRecord, counter)
     values: dict[Any, Any] = {column: column + 1, CreditRecord.updated_at: now_utc()}
     if event.kind in ("released", "rejected"):
@@ -566,6 +577,23 @@ def zone_records(
         )
     record_read(session, principal, resource="credit_record", action="list", detail={"count": len(rows)})
     return rows
+
+
+def zones_with_enterprises(session: Session) -> list[str]:
+    return list(session.scalars(select(Enterprise.zone_code).distinct().order_by(Enterprise.zone_code)))
+
+
+def rerate_zone(session: Session, zone_code: str) -> int:
+    """Re-rate every approved enterprise of the zone; return how many changed tier."""
+    changed = 0
+    for enterprise_id in session.scalars(
+        select(Enterprise.id).where(Enterprise.zone_code == zone_code, Enterprise.status == "approved")
+    ):
+        before = session.scalar(select(CreditRecord.tier).where(CreditRecord.enterprise_id == enterprise_id))
+        after = recompute(session, enterprise_id, "scheduled").tier
+        changed += int(before is not None and before != after)
+    session.flush()
+    return changed
 
 
 def tier_distribution(session: Session, zone_code: str) -> dict[str, int]:

@@ -14,9 +14,10 @@ from sqlalchemy import select
 from silkgate.auth.deps import CurrentPrincipal, SessionDep
 from silkgate.clearance import pipeline
 from silkgate.declarations import queries, taxbills
+from silkgate.declarations.lookups import lookups
 from silkgate.declarations.receipts_out import receipt_document
-from silkgate.declarations.service import BatchItem, authorise_broker, ingest, ingest_batch, revoke_broker
-from silkgate.exceptions import FieldError, Forbidden, PayloadTooLarge, ValidationFailed
+from silkgate.declarations.service import BatchItem, authorise_broker, ingest_batch, revoke_broker
+from silkgate.exceptions import FieldError, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from silkgate.models.declarations import Declaration, Receipt, TaxBill
 
 router = APIRouter(prefix="/api/v1", tags=["declarations"])
@@ -132,8 +133,9 @@ async def post_messages(request: Request, principal: CurrentPrincipal, session: 
             for m in parsed
         ]
         return _batch(session, principal, items)
-    receipts = ingest(session, body, content_type=content_type or None, sender=principal)
-    return IngestResult(messages=1, receipts=[ReceiptPublic(**r.as_dict()) for r in receipts])
+    # one message also runs in its own savepoint: should processing fail unexpectedly, the raw
+    # message is still kept and answered
+    return _batch(session, principal, [BatchItem(data=body, content_type=content_type or None)])
 
 
 def _batch(session: Any, principal: Any, items: list[BatchItem]) -> IngestResult:
@@ -276,8 +278,6 @@ def get_tax_bill(
     queries.get_declaration(session, principal, declaration_id)
     bill = taxbills.bill_for_declaration(session, declaration_id)
     if bill is None:
-        from silkgate.exceptions import NotFound
-
         raise NotFound("该清单没有电子税单（未放行或不是进口清单）")
     if format == "xml":
         return Response(taxbills.ceb816_xml(bill), media_type="application/xml")
@@ -367,8 +367,6 @@ def create_broker_authorisation(
 ) -> dict[str, Any]:
     if not principal.is_enterprise or principal.enterprise_id is None:
         raise Forbidden("只有备案企业可以授权报关企业")
-    from silkgate.declarations.lookups import lookups
-
     broker = lookups(session).enterprise_by_code(body.broker_customs_code)
     if broker is None:
         raise ValidationFailed(
@@ -396,12 +394,8 @@ def delete_broker_authorisation(
 ) -> Response:
     if not principal.is_enterprise or principal.enterprise_id is None:
         raise Forbidden("只有备案企业可以撤销授权")
-    from silkgate.declarations.lookups import lookups
-
     broker = lookups(session).enterprise_by_code(broker_customs_code)
     if broker is None:
-        from silkgate.exceptions import NotFound
-
         raise NotFound("未找到该报关企业")
     revoke_broker(session, principal.enterprise_id, broker.id)
     return Response(status_code=204)

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import random
 import resource
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -24,7 +25,7 @@ import typer
 
 from silkgate.clitools import err_console, progress
 
-CHUNK = 500  # transactions per chunk (2,000 messages)
+CHUNK = 250  # transactions per chunk (1,000 messages)
 
 
 def _prepare_database(url: str) -> None:
@@ -118,6 +119,23 @@ def bench_ingest(
             messages += len(chunk)
             done += size
             bar.update(task, completed=done)
+            if not sys.stderr.isatty():  # a log of the figures so far, for long runs
+                rate = messages / e2e_seconds if e2e_seconds else 0.0
+                bare = messages / bare_seconds if bare_seconds else 0.0
+                print(
+                    json.dumps(
+                        {
+                            "transactions_done": done,
+                            "messages": messages,
+                            "bare_parse_msgs_per_s": round(bare, 1),
+                            "end_to_end_msgs_per_s": round(rate, 1),
+                            "elapsed_e2e_s": round(e2e_seconds, 1),
+                            "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                        }
+                    ),
+                    file=sys.stderr,
+                    flush=True,
+                )
     lists = dict(
         session.execute(
             select(Declaration.status, func.count())

@@ -9,6 +9,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from sqlalchemy import select
 
 from silkgate.auth.deps import OptionalPrincipal, SessionDep
 from silkgate.clearance import pipeline
@@ -17,6 +20,7 @@ from silkgate.declarations import queries, taxbills
 from silkgate.declarations.documents import KIND_LABELS, STATUS_LABELS
 from silkgate.declarations.service import flush_pending
 from silkgate.exceptions import SilkgateError
+from silkgate.models.declarations import Receipt
 from silkgate.web import login_redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -153,10 +157,6 @@ def receipts_page(
 
 
 def _latest_receipts(session: Any, principal: Any) -> list[Any]:
-    from sqlalchemy import select
-
-    from silkgate.models.declarations import Receipt
-
     flush_pending(session)
     return list(
         session.scalars(
@@ -200,9 +200,6 @@ def tax_page(
 
 
 def _summary_xlsx(rows: list[taxbills.MonthlyTaxRow], period: str | None) -> Response:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     wb = Workbook()
     ws = wb.active
     assert ws is not None

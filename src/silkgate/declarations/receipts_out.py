@@ -39,12 +39,20 @@ def receipt_document(receipt: Receipt, declaration: Declaration | None, *, fmt: 
         status = receipt.return_status if receipt.return_status.startswith("-") else "-1"
         if fmt == "xml":
             return ceb.render_format_error_xml(
-                receipt.guid or None, status, receipt.return_info, ori_message_type=ori,
-                return_time=receipt.created_at, edition=edition,
+                receipt.guid or None,
+                status,
+                receipt.return_info,
+                ori_message_type=ori,
+                return_time=receipt.created_at,
+                edition=edition,
             )
         return ceb.format_error_json(
-            receipt.guid or None, status, receipt.return_info, ori_message_type=ori,
-            return_time=receipt.created_at, edition=edition,
+            receipt.guid or None,
+            status,
+            receipt.return_info,
+            ori_message_type=ori,
+            return_time=receipt.created_at,
+            edition=edition,
         )
     echo, extra = _echo(receipt, declaration)
     record = ceb.return_for(

@@ -40,9 +40,10 @@ from silkgate.declarations.documents import (
     line_rows,
     row_values,
 )
-from silkgate.declarations.lookups import EnterpriseFiling, lookups
+from silkgate.declarations.lookups import EnterpriseFiling, forget_lookups, lookups
 from silkgate.declarations.messages import MessageRejected, ParsedDocument, ParsedMessage, parse_message
-from silkgate.exceptions import FieldError
+from silkgate.declarations.receipts import RECEIPT_TYPE_FOR
+from silkgate.exceptions import FieldError, NotFound, ValidationFailed
 from silkgate.kit.cebtime import BEIJING, now_utc
 from silkgate.kit.crypto import field_cipher, sm3_hex
 from silkgate.models.declarations import (
@@ -122,15 +123,8 @@ _RECEIPT_TYPE_FALLBACK = {
 
 
 def receipt_type_for(message_type: str) -> str:
-    try:
-        from silkgate.declarations.receipts import RECEIPT_TYPE_FOR
-
-        found = RECEIPT_TYPE_FOR.get(message_type)
-        if found:
-            return str(found)
-    except ImportError:  # the message layer's receipt module is optional here
-        pass
-    return _RECEIPT_TYPE_FALLBACK.get(message_type, FORMAT_RECEIPT)
+    found = RECEIPT_TYPE_FOR.get(message_type)
+    return str(found) if found else _RECEIPT_TYPE_FALLBACK.get(message_type, FORMAT_RECEIPT)
 
 
 def accepted_status(message_type: str, wanted: str = codes.STATUS_CUSTOMS_RECORDED) -> str:
@@ -215,6 +209,7 @@ class StoredDocument:
     invt_no: str | None = None
     app_status: str = "2"
     received_at: dt.datetime | None = None
+    app_type: str = "1"
 
     @classmethod
     def from_row(cls, row: Any) -> StoredDocument:
@@ -250,6 +245,7 @@ class _Pending:
     raw_responses: list[dict[str, Any]] = field(default_factory=list)
     issued: list[ReceiptOut] = field(default_factory=list)  # receipts of the message in hand
     clock: dt.datetime | None = None  # the moment the message in hand was received
+    root: Any = None  # the SessionTransaction the buffered rows belong to
 
     def marks(self) -> tuple[int, int, int]:
         return len(self.events), len(self.receipts), len(self.raw_responses)
@@ -264,16 +260,24 @@ _PENDING_KEY = "silkgate.declarations.pending"
 
 
 def _pending(session: Session) -> _Pending:
-    pending = session.info.get(_PENDING_KEY)
-    if pending is None:
-        pending = session.info[_PENDING_KEY] = _Pending()
-    return pending  # type: ignore[no-any-return]
+    """The buffer of the session's current (outermost) transaction: a rolled-back transaction's
+    buffered rows never reach the next one."""
+    root = session.get_transaction()
+    pending: _Pending | None = session.info.get(_PENDING_KEY)
+    if pending is None or (pending.root is not None and pending.root is not root):
+        pending = session.info[_PENDING_KEY] = _Pending(root=root)
+    elif pending.root is None:
+        pending.root = root
+    return pending
 
 
 def flush_pending(session: Session) -> None:
     """Write the buffered timeline events, receipts and raw-message answers (executemany)."""
     pending = session.info.get(_PENDING_KEY)
     if pending is None:
+        return
+    if pending.root is not None and pending.root is not session.get_transaction():
+        session.info.pop(_PENDING_KEY, None)  # rows of a transaction that was rolled back
         return
     if pending.events:
         rows, pending.events = pending.events, []
@@ -795,6 +799,7 @@ def _locked_reason(doc: ParsedDocument, status: str, released_at: dt.datetime | 
 
 def _dispatch(ctx: _Context, doc: ParsedDocument) -> None:
     if doc.kind in ("cancel", "refund"):
+        # clearance imports this module: the dispatch to it is resolved at call time
         from silkgate.clearance import pipeline
 
         if doc.kind == "cancel":
@@ -972,6 +977,7 @@ def _after_store(
         invt_no=values.get("invt_no"),
         app_status=values.get("app_status", "2"),
         received_at=now_for(session),
+        app_type=doc.app_type or "1",
     )
     label = KIND_LABELS.get(doc.kind, doc.kind)
     verb = "变更" if changed else "新增"
@@ -1162,10 +1168,7 @@ def _processing_failure(
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
-    """Nothing buffered or cached survives a rolled-back transaction."""
-    session.info.pop(_PENDING_KEY, None)
-    from silkgate.declarations.lookups import forget_lookups
-
+    """Cached filings may have been rolled back with it (the write buffer is per transaction)."""
     forget_lookups(session)
 
 
@@ -1182,8 +1185,6 @@ def authorise_broker(
 ) -> BrokerAuthorisation:
     """An enterprise authorises a filed customs broker to declare on its behalf (re-authorising
     after a revocation reinstates it)."""
-    from silkgate.exceptions import ValidationFailed
-
     found = lookups(session)
     broker = found.enterprise_by_id(broker_enterprise_id)
     errors: list[FieldError] = []
@@ -1215,8 +1216,6 @@ def authorise_broker(
 
 
 def revoke_broker(session: Session, principal_enterprise_id: int, broker_enterprise_id: int) -> None:
-    from silkgate.exceptions import NotFound
-
     row = session.scalar(
         select(BrokerAuthorisation).where(
             BrokerAuthorisation.principal_enterprise_id == principal_enterprise_id,

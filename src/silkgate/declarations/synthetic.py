@@ -24,6 +24,7 @@ from silkgate.demo import synth
 from silkgate.kit.cebtime import format_app_time
 from silkgate.kit.crypto import hmac_sm3, sm3_hex
 from silkgate.kit.money import round_cent
+from silkgate.tax.calc import TariffRates, TaxItemIn, quote_import_tax
 
 NS = "http://www.chinaport.gov.cn/ceb"
 DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -165,7 +166,9 @@ def _message(message_type: str, guid: str, body: str, sender: Party, *, signed: 
     return text.encode()
 
 
-def _apply(values: Sequence[tuple[str, str | None]], overrides: dict[str, str]) -> list[tuple[str, str | None]]:
+def _apply(
+    values: Sequence[tuple[str, str | None]], overrides: dict[str, str]
+) -> list[tuple[str, str | None]]:
     if not overrides:
         return list(values)
     return [(name, overrides.get(name, value)) for name, value in values]
@@ -791,7 +794,6 @@ _RATES = {
 def estimate_retail_tax(tx: ImportTransaction) -> Decimal:
     """The retail import tax the enterprise withholds (taxTotal), computed as customs does
     (tax.calc: 70% of VAT and consumption tax, 财关税〔2018〕49号) with the products' rates."""
-    from silkgate.tax.calc import TariffRates, TaxItemIn, quote_import_tax
 
     def rates(hs_code: str) -> TariffRates | None:
         vat, consumption = _RATES.get(hs_code, (Decimal("0.13"), Decimal("0")))

@@ -25,6 +25,7 @@ from silkgate.kit import safexml
 from silkgate.kit.cebtime import BEIJING, format_return_time
 from silkgate.kit.money import ZERO, round_cent
 from silkgate.models.declarations import TaxBill
+from silkgate.models.registry import Enterprise
 
 BILLS = cast(Table, TaxBill.__table__)
 CEB_NS = "http://www.chinaport.gov.cn/ceb"
@@ -239,8 +240,6 @@ def monthly_summary(
     """Per withholding party and month: bills, taxable value and tax (voided bills counted apart).
 
     `scope` is a select of tax_bills ids the reader may see (see declarations.queries)."""
-    from silkgate.models.registry import Enterprise
-
     live = TaxBill.status != "3"
     q = (
         select(

@@ -165,7 +165,9 @@ def export_home(
             )
         }
         summary_ids = {r.summary_id for r in rows if r.summary_id}
-        sums = {x.id: x for x in session.scalars(select(ExportSummary).where(ExportSummary.id.in_(summary_ids)))}
+        sums = {
+            x.id: x for x in session.scalars(select(ExportSummary).where(ExportSummary.id.in_(summary_ids)))
+        }
         return render(
             request,
             "export/index.html",

@@ -140,6 +140,8 @@ def accept_return(
     declaration: Declaration | None,
 ) -> ExportReturn:
     exported = exported_lines(session, lst)
+    list_decl = session.get(Declaration, lst.declaration_id)
+    originals = {int(ln["gnum"]): ln for ln in (doc_lines(session, list_decl) if list_decl else [])}
     rate = (lst.value_cny / lst.goods_value) if lst.value_cny is not None and lst.goods_value else None
     value = ZERO
     ret = ExportReturn(
@@ -165,7 +167,7 @@ def accept_return(
                 return_id=ret.id,
                 g_num=r.g_num,
                 hs_code=r.hs_code,
-                g_name="",
+                g_name=originals.get(r.g_num, {}).get("gname", "")[:250],
                 qty=r.qty,
                 qty1=r.qty1,
                 qty2=r.qty2,
@@ -175,7 +177,7 @@ def accept_return(
         trade_lines.append(
             events.TradeLine(
                 hs_code=r.hs_code,
-                item_no="",
+                item_no=originals.get(r.g_num, {}).get("itemNo", ""),
                 quantity=r.qty,
                 value=line_value,
                 value_cny=round_cent(line_value * rate) if rate is not None else ZERO,
@@ -184,7 +186,6 @@ def accept_return(
     ret.value = value
     ret.value_cny = round_cent(value * rate) if rate is not None else None
     session.flush()
-    list_decl = session.get(Declaration, lst.declaration_id)
     if declaration is not None:
         declaration.status = "released"
         declaration.related_declaration_id = lst.declaration_id

@@ -72,6 +72,9 @@ def _on_inventory(session: Session, declaration: Declaration) -> None:
     if lst is None:
         lst = ExportList(declaration_id=declaration.id)
         session.add(lst)
+    elif lst.status == "withdrawn" and lst.mismatches:
+        lst.mismatches = []  # a refused list declared again (appType=2) is checked afresh
+        lst.missing = []
     elif lst.status != "waiting":
         return  # a released list is changed only by withdrawal and re-declaration
     ie_date = _date(h.get("ieDate")) or now(session).date()
@@ -214,6 +217,10 @@ def try_release(session: Session, lst: ExportList, declaration: Declaration | No
         return
     declaration = declaration or session.get(Declaration, lst.declaration_id)
     if declaration is None:
+        return
+    if declaration.status == "deleted":  # deleted by the enterprise (appType=3) before release
+        lst.status = "withdrawn"
+        lst.missing = []
         return
     path = declaration_path(session, lst.seller_enterprise_id)
     order = find_order(session, lst)

@@ -49,6 +49,7 @@ def _context(session: SessionDep, principal: Principal) -> dict[str, Any]:
             (p, service.claims_of(session, p.id)) for p in service.own_policies(session, principal)
         ]
         ctx["settlements"] = service.settlements_for(session, principal)
+        ctx["reads"] = service.reads_of_my_record(session, principal)
         ctx["netting"] = service.netting_of(session, principal.enterprise_id or 0)
         ctx["fx"] = service.fx_overview(session, principal.enterprise_id or 0)
         ctx["netting_labels"] = NETTING_KIND_LABELS

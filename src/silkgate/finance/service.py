@@ -37,7 +37,7 @@ from silkgate.models.finance import (
     Repayment,
     SettlementRecord,
 )
-from silkgate.models.org import Organisation
+from silkgate.models.org import AuditEntry, Organisation
 from silkgate.models.registry import Enterprise
 from silkgate.registry.service import commodity_by_item_no, roles_of
 
@@ -124,6 +124,21 @@ def grant_public(session: Session, grant: DataGrant, now: dt.datetime | None = N
         grant.valid_from, grant.valid_until, grant.revoked_at, now or now_utc()
     )
     return out
+
+
+def reads_of_my_record(
+    session: Session, principal: Principal, limit: int = 50
+) -> list[tuple[AuditEntry, str]]:
+    """What banks and insurers read of this enterprise's record, newest first (the consent's other half)."""
+    ent = _own_enterprise(session, principal)
+    rows = session.execute(
+        select(AuditEntry, Organisation.name)
+        .join(Organisation, Organisation.id == AuditEntry.actor_org_id)
+        .where(AuditEntry.subject_org_id == ent.org_id, AuditEntry.actor_kind.in_(kinds.FINANCE_KINDS))
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+    ).all()
+    return [(entry, name) for entry, name in rows]
 
 
 def list_grants(session: Session, principal: Principal) -> list[DataGrant]:

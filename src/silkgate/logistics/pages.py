@@ -4,15 +4,18 @@ the public buyer-facing tracking page /track."""
 from __future__ import annotations
 
 import io
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from openpyxl import Workbook
 
 from silkgate.auth import kinds
 from silkgate.auth.deps import OptionalPrincipal, SessionDep
-from silkgate.exceptions import NotAuthenticated
-from silkgate.logistics import rules, service
+from silkgate.auth.principal import Principal
+from silkgate.exceptions import FieldError, NotAuthenticated, SilkgateError, ValidationFailed
+from silkgate.logistics import rules, schemas, service
 from silkgate.web import login_redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -44,31 +47,70 @@ def track(request: Request, session: SessionDep, principal: OptionalPrincipal, w
     )
 
 
+def _home_context(session: SessionDep, principal: Principal) -> dict[str, Any]:
+    warehouses = service.list_warehouses(session, principal) if principal.zone_code else []
+    figures = None
+    if (principal.is_zone_office or principal.is_agency) and principal.zone_code:
+        figures = service.figures(session, principal.zone_code)
+    return {
+        "title": "智慧物流",
+        "warehouses": warehouses,
+        "operators": service.enterprise_names(session, {w.operator_enterprise_id for w in warehouses}),
+        "consignments": [
+            service.consignment_public(session, c) for c in service.list_consignments(session, principal)
+        ],
+        "returns": service.list_returns(session, principal),
+        "waybills": service.recent_waybills(session, principal),
+        "figures": figures,
+        "labels": LABELS,
+        "may_register": principal.is_enterprise and bool({"warehouse", "logistics"} & principal.roles),
+    }
+
+
 @router.get("/logistics", response_class=HTMLResponse)
 def logistics_home(request: Request, session: SessionDep, principal: OptionalPrincipal) -> Response:
     if principal is None:
         return login_redirect(request)
-    warehouses = service.list_warehouses(session, principal) if principal.zone_code else []
-    operators = service.enterprise_names(session, {w.operator_enterprise_id for w in warehouses})
-    consignments = [
-        service.consignment_public(session, c) for c in service.list_consignments(session, principal)
-    ]
-    figures = None
-    if (principal.is_zone_office or principal.is_agency) and principal.zone_code:
-        figures = service.figures(session, principal.zone_code)
-    return render(
-        request,
-        "logistics/index.html",
-        principal,
-        title="智慧物流",
-        warehouses=warehouses,
-        operators=operators,
-        consignments=consignments,
-        returns=service.list_returns(session, principal),
-        waybills=service.recent_waybills(session, principal),
-        figures=figures,
-        labels=LABELS,
-    )
+    return render(request, "logistics/index.html", principal, **_home_context(session, principal))
+
+
+@router.post("/logistics/warehouses", response_class=HTMLResponse)
+async def register_warehouse(request: Request, session: SessionDep, principal: OptionalPrincipal) -> Response:
+    """A warehouse or logistics firm registers a warehouse it operates."""
+    if principal is None:
+        return login_redirect(request)
+    form = await request.form()
+    try:
+        try:
+            data = schemas.WarehouseCreate(
+                code=str(form.get("code") or "").strip(),
+                name=str(form.get("name") or "").strip(),
+                kind=str(form.get("kind") or ""),  # type: ignore[arg-type]
+                country=str(form.get("country") or "142").strip(),
+                city=str(form.get("city") or "").strip(),
+                address=str(form.get("address") or "").strip(),
+                area_m2=Decimal(str(form.get("area_m2") or "0").replace(",", "")),
+                capacity_units=Decimal(str(form.get("capacity_units") or "0").replace(",", "")),
+                is_public=form.get("is_public") == "1",
+            )
+        except (ValueError, InvalidOperation) as exc:
+            raise ValidationFailed(
+                [FieldError("form", "invalid", "请填写仓库编码、名称、类型，面积与库容应为数字且库容大于0")]
+            ) from exc
+        wh = service.register_warehouse(session, principal, data)
+    except SilkgateError as exc:
+        session.rollback()
+        return render(
+            request,
+            "logistics/index.html",
+            principal,
+            status_code=exc.status,
+            flash=exc.message,
+            flash_kind="error",
+            errors=exc.errors,
+            **_home_context(session, principal),
+        )
+    return RedirectResponse(f"/logistics/warehouses/{wh.id}", status_code=303)
 
 
 @router.get("/logistics/warehouses/{warehouse_id}", response_class=HTMLResponse)

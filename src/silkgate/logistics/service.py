@@ -19,6 +19,7 @@ from silkgate.finance import pledges
 from silkgate.kit.cebtime import now_utc
 from silkgate.logistics import rules, schemas
 from silkgate.models.declarations import Declaration, DeclarationEvent
+from silkgate.models.export import OverseasWarehouse
 from silkgate.models.logistics import (
     Consignment,
     ConsignmentLeg,
@@ -197,6 +198,12 @@ def register_warehouse(session: Session, principal: Principal, data: schemas.War
         errors.append(FieldError("country", "overseas_in_china", "海外仓所在国家不能是中国（142）"))
     if data.kind != "overseas" and data.overseas_filing_id is not None:
         errors.append(FieldError("overseas_filing_id", "not_overseas", "只有海外仓可以关联9810海外仓备案"))
+    elif data.overseas_filing_id is not None:
+        filing = session.get(OverseasWarehouse, data.overseas_filing_id)
+        if filing is None or filing.zone_code != principal.zone_code:
+            errors.append(
+                FieldError("overseas_filing_id", "unknown_filing", "9810海外仓备案不存在或不属于本综试区")
+            )
     if session.scalar(
         select(Warehouse.id).where(Warehouse.zone_code == principal.zone_code, Warehouse.code == data.code)
     ):

@@ -125,6 +125,34 @@ async def add_tenant(
     return RedirectResponse(f"/parks/{park_id}?ok={quote('已登记入驻企业')}", status_code=303)
 
 
+@router.post("/parks/{park_id:int}/services", response_class=HTMLResponse)
+async def add_service(
+    park_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal
+) -> Response:
+    if principal is None:
+        return login_redirect(request)
+    form = await request.form()
+    try:
+        try:
+            data = schemas.ServiceIn(
+                category=str(form.get("category") or ""),  # type: ignore[arg-type]
+                title=str(form.get("title") or "").strip(),
+                description=str(form.get("description") or "").strip(),
+                provider=str(form.get("provider") or "").strip(),
+            )
+        except ValueError as exc:
+            raise ValidationFailed([FieldError("title", "required", "请选择服务类别并填写服务名称")]) from exc
+        service.add_service(session, principal, park_id, data)
+    except SilkgateError as exc:
+        session.rollback()
+        page = _detail(
+            request, session, principal, park_id, flash=exc.message, flash_kind="error", errors=exc.errors
+        )
+        page.status_code = exc.status
+        return page
+    return RedirectResponse(f"/parks/{park_id}?ok={quote('已发布园区服务')}", status_code=303)
+
+
 @router.post("/parks/services/{service_id}/requests", response_class=HTMLResponse)
 async def request_service(
     service_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal

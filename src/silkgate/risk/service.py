@@ -220,6 +220,18 @@ def _distinct_buyers_by(session: Session, decl: Declaration, column: Any, value:
     )
 
 
+def _lists_sharing(session: Session, decl: Declaration, column: Any, value: str, days: int) -> list[str]:
+    """The list numbers behind a brushing finding (looked up only when the rule fires)."""
+    return list(
+        session.scalars(
+            select(Declaration.business_no)
+            .where(_import_lists(decl.zone_code), column == value, Declaration.created_at >= _since(days))
+            .order_by(Declaration.id.desc())
+            .limit(20)
+        )
+    )
+
+
 def check_shared_phone(
     session: Session, decl: Declaration, lines: list[DeclarationLine], t: dict[str, Any]
 ) -> list[Finding]:
@@ -234,7 +246,14 @@ def check_shared_phone(
         Finding(
             f"phone:{decl.phone_index}",
             f"同一手机号（索引{_short(decl.phone_index)}）近{t['window_days']}天关联{n}名购买人",
-            {"phone_index": _short(decl.phone_index), "distinct_buyers": n, "threshold": t["max_buyers"]},
+            {
+                "phone_index": _short(decl.phone_index),
+                "distinct_buyers": n,
+                "threshold": t["max_buyers"],
+                "lists": _lists_sharing(
+                    session, decl, Declaration.phone_index, decl.phone_index, R.param_int(t, "window_days")
+                ),
+            },
             decl.ebc_enterprise_id,
         )
     ]
@@ -254,7 +273,18 @@ def check_shared_address(
         Finding(
             f"address:{decl.address_index}",
             f"同一收货地址（索引{_short(decl.address_index)}）近{t['window_days']}天关联{n}名购买人",
-            {"address_index": _short(decl.address_index), "distinct_buyers": n, "threshold": t["max_buyers"]},
+            {
+                "address_index": _short(decl.address_index),
+                "distinct_buyers": n,
+                "threshold": t["max_buyers"],
+                "lists": _lists_sharing(
+                    session,
+                    decl,
+                    Declaration.address_index,
+                    decl.address_index,
+                    R.param_int(t, "window_days"),
+                ),
+            },
             decl.ebc_enterprise_id,
         )
     ]
@@ -354,7 +384,12 @@ def check_shared_payer(
         Finding(
             f"payer:{payer}",
             f"同一支付人（索引{_short(payer)}）近{t['window_days']}天为{n}名购买人付款",
-            {"payer_index": _short(payer), "distinct_buyers": n, "threshold": t["max_buyers"]},
+            {
+                "payer_index": _short(payer),
+                "distinct_buyers": n,
+                "threshold": t["max_buyers"],
+                "orders": sorted(order_nos)[:20],
+            },
             decl.ebc_enterprise_id,
         )
     ]
@@ -753,21 +788,25 @@ def evaluate_declaration(session: Session, declaration: Declaration) -> list[Ris
     raise or extend alerts. Idempotent: a list already evaluated returns its recorded hits."""
     if declaration.kind != "inventory" or not declaration.zone_code:
         return []
-    done = session.get(RiskEvaluation, declaration.id)
-    if done is not None:
-        return list(session.scalars(select(RiskHit).where(RiskHit.declaration_id == declaration.id)))
-    lines = list(
-        session.scalars(
-            select(DeclarationLine)
-            .where(DeclarationLine.declaration_id == declaration.id)
-            .order_by(DeclarationLine.g_num)
-        )
-    )
-    hits: list[RiskHit] = []
-    applied: list[int] = []
-    findings: list[tuple[RiskRule, Finding]] = []
-    # The rules only read: no flush of the pipeline's pending rows before each look-up.
+    evaluated: set[int] = session.info.setdefault("risk_evaluated", set())
+    # The rules only read: no flush of the pipeline's buffered writes before each look-up.
+    if declaration.id in evaluated:
+        session.flush()  # rare: evaluated earlier in this session (and maybe rolled back since)
+        evaluated.discard(declaration.id)
     with session.no_autoflush:
+        if session.get(RiskEvaluation, declaration.id) is not None:
+            evaluated.add(declaration.id)
+            return list(session.scalars(select(RiskHit).where(RiskHit.declaration_id == declaration.id)))
+        lines = list(
+            session.scalars(
+                select(DeclarationLine)
+                .where(DeclarationLine.declaration_id == declaration.id)
+                .order_by(DeclarationLine.g_num)
+            )
+        )
+        hits: list[RiskHit] = []
+        applied: list[int] = []
+        findings: list[tuple[RiskRule, Finding]] = []
         for rule in _rules_for(session, declaration.zone_code):
             spec = R.CATALOGUE_BY_CODE.get(rule.code)
             check = DECLARATION_CHECKS.get(rule.code)
@@ -785,7 +824,7 @@ def evaluate_declaration(session: Session, declaration: Declaration) -> list[Ris
             hit_count=len(hits),
         )
     )
-    session.flush()
+    evaluated.add(declaration.id)
     return hits
 
 

@@ -11,7 +11,8 @@ from silkgate.risk.service import evaluate_declaration
 
 
 def evaluate_decided_list(session: Session, event: TradeEvent) -> None:
-    declaration = session.get(Declaration, event.declaration_id)
+    with session.no_autoflush:
+        declaration = session.get(Declaration, event.declaration_id)
     if declaration is not None:
         evaluate_declaration(session, declaration)
 

@@ -707,10 +707,13 @@ def render_text(result: BenchResult) -> str:
         f"bench stats: {result.backend}, {result.lists:,} lists in the database "
         f"(filled in {result.fill_seconds:.1f}s), {result.rollup_rows:,} rollup rows\n"
     )
-    out.write(f"{'query':<44}{'rollup ms':>11}{'GROUP BY ms':>13}{'ratio':>9}  equal\n")
+    out.write(
+        f"{'query':<44}{'rollup ms':>11}{'(cpu)':>8}{'GROUP BY ms':>13}{'(cpu)':>9}{'ratio':>8}  equal\n"
+    )
     for t in result.timings:
         out.write(
-            f"{t.name:<44}{t.rollup_ms:>11.2f}{t.groupby_ms:>13.1f}{t.ratio:>8.0f}x  {'yes' if t.equal else 'NO'}\n"
+            f"{t.name:<44}{t.rollup_ms:>11.2f}{t.rollup_cpu_ms:>8.1f}{t.groupby_ms:>13.1f}{t.groupby_cpu_ms:>9.1f}"
+            f"{t.ratio:>7.0f}x  {'yes' if t.equal else 'NO'}\n"
         )
     worst = max((t.rollup_ms for t in result.timings), default=0.0)
     out.write(f"slowest dashboard query: {worst:.2f} ms (aim: < 200 ms)\n")

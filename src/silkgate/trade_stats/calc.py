@@ -97,25 +97,43 @@ def period_label(start: dt.date, granularity: str) -> str:
     return str(start.year)
 
 
-def month_span(date_from: dt.date, date_to: dt.date) -> tuple[list[tuple[dt.date, dt.date]], list[dt.date]]:
-    """Split [date_from, date_to] into day ranges at the partial edges and whole months between,
-    so that a range is read from at most ~60 day rows per key plus month rows."""
-    day_ranges: list[tuple[dt.date, dt.date]] = []
+@dataclass(frozen=True)
+class RangePlan:
+    """How to read a date range from the rollups: whole months from month cells, plus day cells
+    added, minus day cells subtracted (a partial month is read from whichever side has fewer days:
+    1–24 November is the November cell less 25–30 November, which is also empty until it comes)."""
+
+    months: tuple[dt.date, ...]
+    add_days: tuple[tuple[dt.date, dt.date], ...]
+    subtract_days: tuple[tuple[dt.date, dt.date], ...]
+
+
+def month_end(day: dt.date) -> dt.date:
+    return add_months(day.replace(day=1), 1) - dt.timedelta(days=1)
+
+
+def plan_range(date_from: dt.date, date_to: dt.date) -> RangePlan:
     months: list[dt.date] = []
-    first_whole = date_from if date_from.day == 1 else add_months(date_from.replace(day=1), 1)
-    end_next = date_to + dt.timedelta(days=1)
-    last_whole_end = end_next.replace(day=1) if end_next.day != 1 else end_next  # exclusive
-    if first_whole >= last_whole_end:
-        return [(date_from, date_to)], []
-    if date_from < first_whole:
-        day_ranges.append((date_from, first_whole - dt.timedelta(days=1)))
-    m = first_whole
-    while m < last_whole_end:
-        months.append(m)
+    add: list[tuple[dt.date, dt.date]] = []
+    sub: list[tuple[dt.date, dt.date]] = []
+    m = date_from.replace(day=1)
+    while m <= date_to:
+        first, last = m, month_end(m)
+        lo, hi = max(first, date_from), min(last, date_to)
+        covered = (hi - lo).days + 1
+        uncovered = (last - first).days + 1 - covered
+        if uncovered == 0:
+            months.append(m)
+        elif covered <= uncovered:
+            add.append((lo, hi))
+        else:
+            months.append(m)
+            if lo > first:
+                sub.append((first, lo - dt.timedelta(days=1)))
+            if hi < last:
+                sub.append((hi + dt.timedelta(days=1), last))
         m = add_months(m, 1)
-    if last_whole_end <= date_to:
-        day_ranges.append((last_whole_end, date_to))
-    return day_ranges, months
+    return RangePlan(tuple(months), tuple(add), tuple(sub))
 
 
 # --- change ---------------------------------------------------------------------------------------

@@ -287,7 +287,8 @@ def assessment_tables(session: Session, scope: StatsScope, year: int) -> tuple[c
         ),
         Table(
             "index",
-            "综合发展指数（近12个月滚动，基期=100）",
+            "综合发展指数（近12个月滚动，基期=100）"
+            + ("" if index_rows else "：需自首笔放行清单起满12个月的平台清单数据后计算"),
             [
                 Column("label", "月份"),
                 Column("index", "指数", "money"),
@@ -549,10 +550,23 @@ def home(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> Response:
-    scope = _scope_or_none(request, session, principal)
-    if isinstance(scope, Response):
-        return scope
-    assert principal is not None
+    if principal is None:
+        return login_redirect(request)
+    try:
+        scope = service.scope_for(session, principal, resource="trade_stats.page")
+    except Forbidden:
+        # Banks, insurers and park operators have no zone statistics: a plain welcome instead.
+        return render(
+            request,
+            "trade_stats/tables.html",
+            principal,
+            title=f"欢迎，{principal.org_name}",
+            intro="请从左侧导航进入本机构可使用的功能。综试区统计仅向综试办、监管部门和企业（本企业数据）开放。",
+            tabs=[],
+            tables=[],
+            charts_json="[]",
+            form={},
+        )
     try:
         start, end = _range(date_from, date_to)
     except ValidationFailed as exc:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from silkgate.exceptions import FieldError, ValidationFailed
@@ -164,15 +164,32 @@ def _scope_where(
     return where
 
 
-def _range_clause(date_from: dt.date, date_to: dt.date) -> ColumnElement[bool]:
-    """Whole months from month rows, the partial months at the edges from day rows."""
-    day_ranges, months = calc.month_span(date_from, date_to)
-    parts: list[ColumnElement[bool]] = [
-        and_(StatRollup.grain == "d", StatRollup.period.between(a, b)) for a, b in day_ranges
-    ]
-    if months:
-        parts.append(and_(StatRollup.grain == "m", StatRollup.period.between(months[0], months[-1])))
-    return or_(*parts)
+def _range_parts(date_from: dt.date, date_to: dt.date) -> tuple[ColumnElement[bool], Any]:
+    """The WHERE clause of a range and the sign each row counts with (see calc.plan_range)."""
+    plan = calc.plan_range(date_from, date_to)
+    day = StatRollup.grain == "d"
+    parts: list[ColumnElement[bool]] = [and_(day, StatRollup.period.between(a, b)) for a, b in plan.add_days]
+    subtract = [and_(day, StatRollup.period.between(a, b)) for a, b in plan.subtract_days]
+    parts += subtract
+    if plan.months:
+        parts.append(StatRollup.period.in_(plan.months) & (StatRollup.grain == "m"))
+    sign = case((or_(*subtract), -1), else_=1) if subtract else None
+    return or_(*parts), sign
+
+
+def _signed_sums(sign: Any) -> tuple[Any, ...]:
+    if sign is None:
+        return _SUMS
+    cols = (
+        StatRollup.list_count,
+        StatRollup.value_cny,
+        StatRollup.value_usd,
+        StatRollup.tax_cny,
+        StatRollup.returned_count,
+        StatRollup.returned_value_cny,
+        StatRollup.value_orig,
+    )
+    return tuple(func.sum(c * sign) for c in cols)
 
 
 def sums_by(
@@ -200,7 +217,8 @@ def sums_by(
         )
     cols = [getattr(StatRollup, g) for g in group]
     where = _scope_where(scope, dimension, filters, include_historical)
-    q = select(*cols, *_SUMS).where(*where, _range_clause(date_from, date_to)).group_by(*cols)
+    clause, sign = _range_parts(date_from, date_to)
+    q = select(*cols, *_signed_sums(sign)).where(*where, clause).group_by(*cols)
     out: dict[tuple[Any, ...], Measures] = {}
     for row in session.execute(q):
         out[tuple(row[: len(cols)])] = _measures(row, len(cols))
@@ -500,8 +518,9 @@ def monthly_totals(
     *,
     directions: tuple[str, ...] | None = None,
     trade_modes: tuple[str, ...] | None = None,
+    include_historical: bool = True,
 ) -> dict[dt.date, Measures]:
-    where = _scope_where(scope, "total", filters, include_historical=True)
+    where = _scope_where(scope, "total", filters, include_historical=include_historical)
     if directions:
         where.append(StatRollup.direction.in_(directions))
     if trade_modes:
@@ -541,11 +560,14 @@ class IndexPoint:
 def development_index(
     session: Session, scope: StatsScope, month_to: dt.date, months: int = 36
 ) -> list[IndexPoint]:
-    """The composite development index for each month: trailing-12-month figures against the first
-    complete window (docs/statistics.md)."""
+    """The composite development index for each month: trailing-12-month figures of the platform's
+    own lists against the first window (docs/statistics.md). A window counts only once it lies
+    wholly after the first month with lists (a partial window would show growth that is not there);
+    imported historical totals have no breakdown and are not part of the index."""
     month_to = month_to.replace(day=1)
     start = calc.add_months(month_to, -(months + 11))
-    totals_by_month = monthly_totals(session, scope, start, month_to)
+    totals_by_month = monthly_totals(session, scope, start, month_to, include_historical=False)
+    first_listed = min((m for m, v in totals_by_month.items() if v.list_count > 0), default=None)
     sellers = (
         distinct_keys_by_month(session, scope, "seller", start, month_to) if not scope.is_enterprise else {}
     )
@@ -567,6 +589,8 @@ def development_index(
             "countries": Decimal(len(set().union(*(countries.get(m, set()) for m in window)))),
             "hs_chapters": Decimal(len(set().union(*(chapters.get(m, set()) for m in window)))),
         }
+        if first_listed is None or window[-1] < first_listed:
+            comp = {k: Decimal(0) for k in comp}  # not a complete window of list data yet
         windows.append(comp)
         points.append(IndexPoint(end, components=comp))
     for point, index in zip(points, calc.composite_index(windows), strict=True):
