@@ -43,7 +43,9 @@ def test_shared_phone_triggers_at_threshold_and_not_below(session):
     hits = service.evaluate_declaration(session, fifth)
     assert codes(hits) == {"BRUSH_SHARED_PHONE"}
     assert hits[0].evidence["distinct_buyers"] == 5 and hits[0].rule_version == 1
-    assert fifth.business_no in hits[0].evidence["lists"] and below.business_no not in hits[0].evidence["lists"]
+    assert (
+        fifth.business_no in hits[0].evidence["lists"] and below.business_no not in hits[0].evidence["lists"]
+    )
     assert "13911112222" not in str(hits[0].evidence)  # evidence carries a shortened blind index only
 
 

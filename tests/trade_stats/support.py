@@ -8,7 +8,8 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from silkgate.events import TradeEvent, TradeLine, publish
+from silkgate.events import TradeEvent, TradeLine
+from silkgate.trade_stats.subscribers import on_trade_event
 
 BJ = dt.timezone(dt.timedelta(hours=8))
 _ids = itertools.count(9_000_000)
@@ -34,7 +35,7 @@ def release(
     ids = {"seller": seller_id}
     if platform_id:
         ids["platform"] = platform_id
-    publish(
+    on_trade_event(  # the statistics' subscriber only: other domains' subscribers are not under test
         session,
         TradeEvent(
             kind=kind,

@@ -340,7 +340,9 @@ def test_development_index_starts_with_the_first_complete_year_of_lists(session:
     for i in range(14):  # Jan 2025 .. Feb 2026, the last two months twice the value
         month = dt.date(2025 + i // 12, i % 12 + 1, 5)
         release(session, day=month, value="2000" if i >= 12 else "1000", seller_id=seller.id)
-    points = {p.month: p.index for p in development_index(session, StatsScope("140800"), dt.date(2026, 2, 20), 6)}
+    points = {
+        p.month: p.index for p in development_index(session, StatsScope("140800"), dt.date(2026, 2, 20), 6)
+    }
     assert points[dt.date(2025, 11, 1)] is None  # the window Dec 2024 .. Nov 2025 is not all list data
     assert points[dt.date(2025, 12, 1)] == Decimal("100.0")  # base: Jan .. Dec 2025
     # Jan 2026 window: value 13,000 vs 12,000 (+8.33 % × 0.40); lists, sellers, countries, chapters equal

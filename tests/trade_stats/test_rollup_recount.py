@@ -17,13 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from factories import make_enterprise
-from silkgate.events import TradeEvent, TradeLine, publish
+from silkgate.events import TradeEvent, TradeLine
 from silkgate.models.declarations import Declaration, DeclarationLine
 from silkgate.models.registry import Enterprise
 from silkgate.models.trade_stats import StatRollup
 from silkgate.trade_stats.queries import Filters, sums_by
 from silkgate.trade_stats.rollup import beijing_day
 from silkgate.trade_stats.service import StatsScope
+from silkgate.trade_stats.subscribers import on_trade_event
 
 ZONE = "140800"
 BJ = dt.timezone(dt.timedelta(hours=8))
@@ -49,7 +50,8 @@ op_st = st.one_of(
 
 
 class Trade:
-    """Plays the declaration pipeline's part: writes the raw documents and publishes the events."""
+    """Plays the declaration pipeline's part: writes the raw documents and hands each TradeEvent to
+    the statistics subscriber (other domains' subscribers are not under test here)."""
 
     def __init__(self, session: Session, sellers: list[Enterprise], platform: Enterprise) -> None:
         self.session = session
@@ -109,8 +111,12 @@ class Trade:
             )
             self.session.add(d)
             self.lists[n] = d
-        elif d.status != "released":
-            return  # a returned list is not released again
+        elif d.status != "released" or self.session.scalar(
+            select(Declaration.id).where(
+                Declaration.related_declaration_id == d.id, Declaration.kind == "refund"
+            )
+        ):
+            return  # a list with goods returned is not changed and released again
         else:  # a change (appType=2) of a released list: new values, released again
             for ln in self.session.scalars(
                 select(DeclarationLine).where(DeclarationLine.declaration_id == d.id)
@@ -126,7 +132,7 @@ class Trade:
         self.session.add_all(rows)
         d.value_cny = d.goods_value = sum((v for _, v in lines), Decimal(0))
         self.session.flush()
-        publish(self.session, self._event("released", d, d.value_cny, rows))
+        on_trade_event(self.session, self._event("released", d, d.value_cny, rows))
 
     def withdraw(self, n: int) -> None:
         d = self.lists.get(n)
@@ -134,7 +140,7 @@ class Trade:
             return
         d.status = "withdrawn"
         self.session.flush()
-        publish(self.session, self._event("withdrawn", d, d.value_cny or Decimal(0), []))
+        on_trade_event(self.session, self._event("withdrawn", d, d.value_cny or Decimal(0), []))
 
     def return_lines(self, n: int, how_many: int) -> None:
         d = self.lists.get(n)
@@ -199,7 +205,7 @@ class Trade:
         if total_returned >= (d.value_cny or 0):
             d.status = "returned"
         self.session.flush()
-        publish(self.session, self._event("returned", d, value, open_lines))
+        on_trade_event(self.session, self._event("returned", d, value, open_lines))
 
 
 def recount(session: Session, ids: list[int]) -> dict[str, dict[tuple[str, ...], tuple[int, Decimal]]]:
@@ -265,7 +271,7 @@ def rollup_figures(session: Session, dimension: str) -> dict[tuple[str, ...], tu
     return out
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(op_st, min_size=1, max_size=14))
 def test_rollups_equal_recount_after_release_change_withdrawal_and_return(
     session: Session, ops: list[tuple]
@@ -330,3 +336,11 @@ def test_enterprise_view_holds_only_its_own_trade(session: Session) -> None:
     # The platform carried both lists: its own view holds both.
     own_platform = sums_by(session, StatsScope(ZONE, platform.id), "total", day, day)
     assert sum(m.list_count for m in own_platform.values()) == 2
+
+
+def test_the_subscriber_is_wired_to_trade_events() -> None:
+    import silkgate.events as events
+
+    events.load_subscribers()
+    for kind in ("released", "withdrawn", "returned"):
+        assert on_trade_event in events._subscribers[kind]

@@ -186,8 +186,9 @@ def _enterprises(engine: Engine, zone_codes: tuple[str, ...]) -> dict[str, dict[
                             "id": ent_id,
                             "org": org_id,
                             "zone": zone,
-                            "uscc": f"BENCH{tag}{n % 10}"[:18].ljust(18, "0"),
-                            "customs": f"B{tag}"[:10].ljust(10, "0"),
+                            # Unique over repeated fills: the bench adds to what is there.
+                            "uscc": f"BENCH{ent_id:013d}",
+                            "customs": f"B{ent_id:09d}",
                             "name": f"基准{role}企业{tag}",
                             "at": now,
                         }
@@ -450,6 +451,39 @@ def _copy_or_insert(
         raw.close()
 
 
+def _merge_rollups(engine: Engine, rows: list[tuple[Any, ...]]) -> None:
+    """Add the cells to those already there (a bench run adds to an earlier one), as the
+    subscriber's upsert does: COPY into a staging table then INSERT ... ON CONFLICT on PostgreSQL."""
+    from silkgate.trade_stats.rollup import KEY_COLUMNS, MEASURES
+
+    cols = ", ".join(ROLLUP_COLUMNS)
+    conflict = ", ".join(KEY_COLUMNS)
+    update = ", ".join(f"{m} = stat_rollups.{m} + excluded.{m}" for m in MEASURES)
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        if engine.dialect.name == "postgresql":
+            cur.execute("CREATE TEMP TABLE IF NOT EXISTS bench_stage (LIKE stat_rollups INCLUDING DEFAULTS)")
+            cur.execute("TRUNCATE bench_stage")
+            with cur.copy(f"COPY bench_stage ({cols}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                for row in rows:
+                    copy.write_row(row)
+            cur.execute(
+                f"INSERT INTO stat_rollups ({cols}) SELECT {cols} FROM bench_stage "
+                f"ON CONFLICT ({conflict}) DO UPDATE SET {update}"
+            )
+        else:
+            marks = ", ".join("?" for _ in ROLLUP_COLUMNS)
+            cur.execute("BEGIN")
+            cur.executemany(
+                f"INSERT INTO stat_rollups ({cols}) VALUES ({marks}) ON CONFLICT ({conflict}) DO UPDATE SET {update}",
+                rows,
+            )
+        raw.commit()
+    finally:
+        raw.close()
+
+
 def fill(
     engine: Engine, n: int, *, seed: int = 20260401, progress: Callable[[int], None] | None = None
 ) -> int:
@@ -472,7 +506,7 @@ def fill(
             progress(len(decls))
     rows = list(acc.rows())
     for i in range(0, len(rows), 200_000):
-        _copy_or_insert(engine, "stat_rollups", ROLLUP_COLUMNS, rows[i : i + 200_000])
+        _merge_rollups(engine, rows[i : i + 200_000])
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
             for table in (

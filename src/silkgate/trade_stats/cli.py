@@ -35,7 +35,7 @@ def bench_stats(
     ] = False,
 ) -> None:
     """Fill N released lists, then time each dashboard query from the rollups against a plain GROUP BY."""
-    from sqlalchemy import func, select
+    from sqlalchemy import func, inspect, select
     from sqlalchemy.orm import Session
 
     from silkgate.db import make_engine, normalise_url
@@ -48,9 +48,11 @@ def bench_stats(
     from silkgate.trade_stats.api import today_beijing
 
     url = database_url or f"sqlite:///{tempfile.mkdtemp(prefix='silkgate-bench-')}/bench.db"
-    upgrade("head", url)
     engine = make_engine(normalise_url(url))
-    metadata.create_all(engine, checkfirst=True)
+    if not inspect(engine).has_table("declarations"):  # a new database; a bench run adds to an old one
+        upgrade("head", url)
+    existing = set(inspect(engine).get_table_names())
+    metadata.create_all(engine, tables=[t for t in metadata.sorted_tables if t.name not in existing])
     with Session(engine) as s:
         ensure_reference_data(s)
         s.commit()

@@ -225,33 +225,23 @@ def sums_by(
     return out
 
 
-def totals(
-    session: Session,
-    scope: StatsScope,
-    date_from: dt.date,
-    date_to: dt.date,
-    filters: Filters = Filters(),
-    *,
-    include_historical: bool = True,
-) -> Measures:
-    out = Measures()
-    for (source,), m in sums_by(
-        session,
-        scope,
-        "total",
-        date_from,
-        date_to,
-        filters,
-        group=("source",),
-        include_historical=include_historical,
-    ).items():
-        if source == "historical" and m.list_count + m.value_cny != 0:
-            m.historical = True
-        out.add(m)
-    return out
-
-
 # --- headline -----------------------------------------------------------------------------------
+
+
+def _by_direction(
+    session: Session, scope: StatsScope, date_from: dt.date, date_to: dt.date
+) -> dict[str, Measures]:
+    """Totals of a range per direction and overall ("all"), in one query."""
+    out: dict[str, Measures] = defaultdict(Measures)
+    rows = sums_by(
+        session, scope, "total", date_from, date_to, group=("direction", "source"), include_historical=True
+    )
+    for (direction, source), m in rows.items():
+        if source == "historical" and (m.list_count != 0 or m.value_cny != 0):
+            m.historical = True
+        out[direction].add(m)
+        out["all"].add(m)
+    return out
 
 
 def headline(session: Session, scope: StatsScope, date_from: dt.date, date_to: dt.date) -> dict[str, Any]:
@@ -260,16 +250,16 @@ def headline(session: Session, scope: StatsScope, date_from: dt.date, date_to: d
     prev_to = date_from - dt.timedelta(days=1)
     prev_from = prev_to - dt.timedelta(days=days - 1)
     ly_from, ly_to = calc.same_period_last_year(date_from, "day"), calc.same_period_last_year(date_to, "day")
+    now_all = _by_direction(session, scope, date_from, date_to)
+    ly_all = _by_direction(session, scope, ly_from, ly_to)
+    prev_all = _by_direction(session, scope, prev_from, prev_to)
     out: dict[str, Any] = {"date_from": date_from, "date_to": date_to, "figures": []}
-    for direction in (None, "import", "export"):
-        f = Filters(direction=direction)
-        now = totals(session, scope, date_from, date_to, f)
-        last_year = totals(session, scope, ly_from, ly_to, f)
-        previous = totals(session, scope, prev_from, prev_to, f)
+    for direction in ("all", "import", "export"):
+        now, last_year, previous = now_all[direction], ly_all[direction], prev_all[direction]
         out["figures"].append(
             {
-                "direction": direction or "all",
-                "label": DIRECTION_LABELS.get(direction or "", "进出口合计"),
+                "direction": direction,
+                "label": DIRECTION_LABELS.get(direction, "进出口合计"),
                 **now.as_dict(),
                 "yoy": calc.change_ratio(now.value_cny, last_year.value_cny),
                 "pop": calc.change_ratio(now.value_cny, previous.value_cny),
