@@ -23,6 +23,7 @@ def test_dashboard_drill_down_screen_and_excel(tmp_path: Path) -> None:
         browser = support.launch_chromium(pw)
         try:
             page = browser.new_context(locale="zh-CN", viewport={"width": 1500, "height": 1000}).new_page()
+            page.set_default_timeout(90_000)  # the shared machine is often busy
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(f"{base}/")

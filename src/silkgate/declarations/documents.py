@@ -214,6 +214,11 @@ def row_values(doc: DocumentLike, cipher: FieldCipher) -> dict[str, Any]:
         if index_column is not None:
             values[index_column] = cipher.blind_index(index_kind, text)
     values["head"] = public
+    if values["goods_value"] is None and doc.lines:
+        # lists and returns carry no head goods value: the sum of their lines' total prices
+        totals = [decimal_or_none(line.get("totalPrice")) for line in doc.lines]
+        if all(t is not None for t in totals):
+            values["goods_value"] = sum((t for t in totals if t is not None), Decimal("0"))
     values["value_cny"] = values["goods_value"] if values.get("currency") in (None, "142") else None
     return values
 

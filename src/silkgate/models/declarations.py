@@ -100,9 +100,6 @@ class Declaration(Base):
         Index("ix_declarations_zone_status_released", "zone_code", "status", "released_at"),
         Index("ix_declarations_zone_created", "zone_code", "created_at"),
         Index("ix_declarations_ebc_created", "ebc_enterprise_id", "created_at"),
-        # blind-index look-ups of the risk rules (one phone / address shared by many buyers)
-        Index("ix_declarations_phone_index", "phone_index"),
-        Index("ix_declarations_address_index", "address_index"),
     )
 
     id: Mapped[intpk]

@@ -2,8 +2,9 @@
 this step adds the zone's prior monthly statistics as clearly labelled `historical` figures (so that
 year-on-year change and trends have a past), and sample indicator values the zone office enters.
 
-The historical figures are synthetic and shaped on the zone's own plan targets (a zone that meets
-some targets and misses others); they are stored with source = historical and shown as 历史统计.
+The historical figures are synthetic: the zone's live list trade continued backwards at ~35 % a
+year (or, with no live trade yet, shaped on the plan's value targets). They are stored with
+source = historical and shown as 历史统计.
 """
 
 from __future__ import annotations
@@ -75,6 +76,26 @@ def _annual_values(session: Session, zone: Zone, years: list[int]) -> dict[int, 
     return out
 
 
+def _real_annual_level(session: Session, zone_code: str, today: dt.date) -> Decimal | None:
+    """The zone's live list trade as a yearly figure: the mean of its complete months × 12."""
+    rows = session.execute(
+        select(StatRollup.period, func.sum(StatRollup.value_cny))
+        .where(
+            StatRollup.zone_code == zone_code,
+            StatRollup.owner_enterprise_id == 0,
+            StatRollup.dimension == "total",
+            StatRollup.grain == "m",
+            StatRollup.source == "lists",
+            StatRollup.period < today.replace(day=1),
+        )
+        .group_by(StatRollup.period)
+    ).all()
+    values = [Decimal(v or 0) for _, v in rows if v]
+    if not values:
+        return None
+    return sum(values, Decimal(0)) / len(values) * 12
+
+
 def load(ctx: DemoContext) -> str:
     session, zone_code = ctx.session, ctx.zone_code
     zone = session.get(Zone, zone_code)
@@ -91,7 +112,18 @@ def load(ctx: DemoContext) -> str:
     last_hist = calc.add_months((first_real or ctx.today.replace(day=1)), -1)
     first_hist = dt.date(ctx.today.year - 3, 1, 1)
     years = list(range(first_hist.year, last_hist.year + 1))
-    annual = _annual_values(session, zone, years)
+    level = _real_annual_level(session, zone_code, ctx.today)
+    if level is not None and first_real is not None:
+        # Continue the zone's own lists backwards (growing ~35 % a year), so that the trend and
+        # year-on-year change join the live figures without a jump.
+        annual = {
+            y: level
+            / Decimal("1.35") ** max(first_real.year - y, 0)
+            / (Decimal("1.08") if y == first_real.year else 1)
+            for y in years
+        }
+    else:
+        annual = _annual_values(session, zone, years)
     rows: list[HistoricalMonth] = []
     month = first_hist
     while month <= last_hist:
