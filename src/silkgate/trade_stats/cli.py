@@ -47,7 +47,7 @@ def bench_stats(
     from silkgate.trade_stats import bench
     from silkgate.trade_stats.api import today_beijing
 
-    url = database_url or f"sqlite:///{tempfile.mkdtemp(prefix='silkgate-bench-')}/bench.db"
+    url = database_url or f"sqlite:///{tempfile.mkdtemp(prefix='silkgate-stats-bench-')}/bench.db"
     engine = make_engine(normalise_url(url))
     if not inspect(engine).has_table("declarations"):  # a new database; a bench run adds to an old one
         upgrade("head", url)
