@@ -48,17 +48,6 @@ def build_schema(url: str) -> None:
     from silkgate.migrate import upgrade
 
     upgrade("head", url)
-    _create_tables_not_yet_migrated(url)
-
-
-def _create_tables_not_yet_migrated(url: str) -> None:
-    """TEMPORARY while the domains grow in parallel: tables a model defines but no migration
-    creates yet. tests/test_migrations.py fails while this does anything."""
-    from silkgate.models import metadata
-
-    eng = make_engine(url)
-    metadata.create_all(eng, checkfirst=True)
-    eng.dispose()
 
 
 def seed_reference_data(engine: Engine) -> None:

@@ -2,43 +2,57 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import create_engine, inspect, text
 
-from silkgate.db import make_engine
+from conftest import PG_ADMIN_URL
+from silkgate.db import engine_for, make_engine
 from silkgate.migrate import downgrade, upgrade
 from silkgate.models import metadata
 
 
-def _fresh_url(db_url: str, tmp_path_factory: object) -> str:
-    return db_url
-
-
-def test_models_match_migrations(db_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    if db_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path}/m.db"
-    else:
-        url = db_url.rsplit("/", 1)[0] + "/" + db_url.rsplit("/", 1)[1]
-        # the session database already holds the migrated schema; compare against it directly
-    if url.startswith("sqlite"):
-        upgrade("head", url)
-    engine = make_engine(url)
+def test_models_match_migrations(db_url: str) -> None:
+    """The session database (SQLite and PostgreSQL) is built by the migrations alone."""
+    engine = make_engine(db_url)
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-        diff = compare_metadata(ctx, metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
     engine.dispose()
     assert diff == [], f"models and migrations differ: {diff}"
 
 
-def test_upgrade_downgrade_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    url = f"sqlite:///{tmp_path}/rt.db"
+@pytest.fixture
+def fresh_url(db_url: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the same backend as `db_url`, dropped afterwards."""
+    if db_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path}/rt.db"
+        return
+    name = f"sgt_rt_{secrets.token_hex(4)}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        engine_for.cache_clear()
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_upgrade_downgrade_round_trip(fresh_url: str) -> None:
+    url = fresh_url
     upgrade("head", url)
+    engine = make_engine(url)
+    assert set(metadata.tables) <= set(inspect(engine).get_table_names())
+    engine.dispose()
     downgrade("base", url)
     engine = make_engine(url)
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     engine.dispose()
     upgrade("head", url)
-    engine = make_engine(url)
-    assert "enterprises" in inspect(engine).get_table_names()
-    engine.dispose()

@@ -798,7 +798,9 @@ def _locked_reason(doc: ParsedDocument, status: str, released_at: dt.datetime | 
 
 
 def _dispatch(ctx: _Context, doc: ParsedDocument) -> None:
-    if doc.kind in ("cancel", "refund"):
+    if doc.kind in ("cancel", "refund") and ctx.msg.direction == "import":
+        # Import withdrawals and returns act on import clearance (quota, tax, bonded stock); an
+        # export withdrawal (CEB605) is stored like any export document and handled by the export hook.
         # clearance imports this module: the dispatch to it is resolved at call time
         from silkgate.clearance import pipeline
 

@@ -172,8 +172,9 @@ class Declaration(Base):
     consignee_phone_enc: Mapped[str | None] = mapped_column(Text)
     consignee_address_enc: Mapped[str | None] = mapped_column(Text)
     consignee_name_index: Mapped[str | None] = mapped_column(String(64))
-    address_index: Mapped[str | None] = mapped_column(String(64))
-    phone_index: Mapped[str | None] = mapped_column(String(64))
+    # The risk rules (brushing: many buyers at one address or phone) look these blind indexes up.
+    address_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
 
     created_at: Mapped[Timestamp]
     updated_at: Mapped[Timestamp]
@@ -190,7 +191,7 @@ class DeclarationLine(Base):
     id: Mapped[intpk]
     declaration_id: Mapped[int] = mapped_column(ForeignKey("declarations.id", ondelete="CASCADE"))
     g_num: Mapped[int]
-    item_no: Mapped[str | None] = mapped_column(String(30))
+    item_no: Mapped[str | None] = mapped_column(String(30), index=True)
     item_record_no: Mapped[str | None] = mapped_column(String(30))
     item_name: Mapped[str | None] = mapped_column(String(250))
     g_name: Mapped[str | None] = mapped_column(String(250))

@@ -10,12 +10,6 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column
 
 from silkgate.models.base import Base, Timestamp, intpk
-from silkgate.models.declarations import Declaration, DeclarationLine
-
-# The brushing rules look declarations up by these blind indexes and line fields (never by plaintext).
-Index("ix_declarations_phone_index", Declaration.phone_index)
-Index("ix_declarations_address_index", Declaration.address_index)
-Index("ix_declaration_lines_item_no", DeclarationLine.item_no)
 
 
 class RiskRule(Base):
