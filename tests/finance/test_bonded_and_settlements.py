@@ -85,7 +85,9 @@ def test_bonded_stock_pledge_is_valued_and_never_exceeds_the_book(session: Sessi
     line = {"gnum": "1", "itemNo": "BW-CREAM", "qty": "41"}
     short = deduct_for_list(session, warehouse.id, [line], owner_code=seller.customs_code, reference="L1")
     assert [(s.item_no, s.available) for s in short] == [("BW-CREAM", Decimal("40"))]
-    assert deduct_for_list(session, warehouse.id, [{**line, "qty": "40"}], owner_code=seller.customs_code) == []
+    assert (
+        deduct_for_list(session, warehouse.id, [{**line, "qty": "40"}], owner_code=seller.customs_code) == []
+    )
 
 
 def _settlement(
