@@ -94,6 +94,13 @@ def declarations_page(
     number: str = "",
     date_from: str = "",
     date_to: str = "",
+    direction: str = "import",
+    country: str = "",
+    hs_chapter: str = "",
+    hs_heading: str = "",
+    enterprise_id: str = "",
+    customs_code: str = "",
+    currency: str = "",
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
     if principal is None:
@@ -102,9 +109,16 @@ def declarations_page(
         kind=kind or None,
         status=status or None,
         trade_mode=trade_mode or None,
+        direction=direction if direction in ("import", "export") else None,
         number=number or None,
         date_from=_date(date_from),
         date_to=_date(date_to),
+        country=country or None,
+        hs_chapter=hs_chapter or None,
+        hs_heading=hs_heading or None,
+        enterprise_id=int(enterprise_id) if enterprise_id.isdigit() else None,
+        customs_code=customs_code or None,
+        currency=currency or None,
     )
     rows, total = queries.search_declarations(session, principal, flt, limit=PAGE, offset=offset)
     params = {
@@ -114,6 +128,19 @@ def declarations_page(
         "number": number,
         "date_from": date_from,
         "date_to": date_to,
+        "direction": direction,
+        **{
+            k: v
+            for k, v in {
+                "country": country,
+                "hs_chapter": hs_chapter,
+                "hs_heading": hs_heading,
+                "enterprise_id": enterprise_id,
+                "customs_code": customs_code,
+                "currency": currency,
+            }.items()
+            if v
+        },
     }
     return render(
         request,

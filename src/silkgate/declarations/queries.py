@@ -77,6 +77,13 @@ class DeclarationFilter:
     number: str | None = None  # any business number: order, waybill, list, payment, copNo
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    # Drill-down filters from the statistics pages (the figures behind a chart or table row).
+    country: str | None = None  # origin (import) or destination (export), numeric customs code
+    hs_chapter: str | None = None  # 2 digits: some line of the list is in this chapter
+    hs_heading: str | None = None  # 4 digits
+    enterprise_id: int | None = None  # the enterprise in any role (seller, platform, logistics, ...)
+    customs_code: str | None = None
+    currency: str | None = None
 
 
 def _beijing_midnight(day: dt.date) -> dt.datetime:
@@ -107,10 +114,38 @@ def search_declarations(
                 Declaration.business_no == n,
             )
         )
+    if flt.country:
+        q = q.where(Declaration.country == flt.country)
+    if flt.customs_code:
+        q = q.where(Declaration.customs_code == flt.customs_code)
+    if flt.currency:
+        q = q.where(Declaration.currency == flt.currency)
+    if flt.enterprise_id:
+        q = q.where(
+            or_(
+                Declaration.ebc_enterprise_id == flt.enterprise_id,
+                Declaration.ebp_enterprise_id == flt.enterprise_id,
+                Declaration.logistics_enterprise_id == flt.enterprise_id,
+                Declaration.payment_enterprise_id == flt.enterprise_id,
+                Declaration.agent_enterprise_id == flt.enterprise_id,
+            )
+        )
+    hs_prefix = flt.hs_heading or flt.hs_chapter
+    if hs_prefix:
+        q = q.where(
+            select(DeclarationLine.id)
+            .where(
+                DeclarationLine.declaration_id == Declaration.id,
+                DeclarationLine.hs_code.startswith(hs_prefix, autoescape=True),
+            )
+            .exists()
+        )
+    # Released figures count by release date, so the drill-down from a statistic does too.
+    when = Declaration.released_at if flt.status == "released" else Declaration.created_at
     if flt.date_from:
-        q = q.where(Declaration.created_at >= _beijing_midnight(flt.date_from))
+        q = q.where(when >= _beijing_midnight(flt.date_from))
     if flt.date_to:
-        q = q.where(Declaration.created_at < _beijing_midnight(flt.date_to + dt.timedelta(days=1)))
+        q = q.where(when < _beijing_midnight(flt.date_to + dt.timedelta(days=1)))
     total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
     rows = list(session.scalars(q.order_by(Declaration.id.desc()).limit(limit).offset(offset)))
     if principal.is_audited and rows:
