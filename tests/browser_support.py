@@ -37,16 +37,14 @@ def _free_port() -> int:
 
 
 def prepare_database(url: str, demo_zone: str | None, steps: Sequence[str] | None = None) -> None:
-    """Migrate, add tables not yet migrated (as tests/conftest.py does), reference data, the demo."""
+    """Migrate, reference data, the demo: what `silkgate demo --load-only` does."""
     import silkgate.demo as demo
     from silkgate.db import make_engine, unit_of_work
     from silkgate.migrate import upgrade
-    from silkgate.models import metadata
     from silkgate.registry.bootstrap import ensure_reference_data
 
     upgrade("head", url)
     engine = make_engine(url)
-    metadata.create_all(engine, checkfirst=True)
     with unit_of_work(engine) as session:
         ensure_reference_data(session)
     if demo_zone is not None:

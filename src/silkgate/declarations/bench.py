@@ -29,14 +29,9 @@ CHUNK = 250  # transactions per chunk (1,000 messages)
 
 
 def _prepare_database(url: str) -> None:
-    from silkgate.db import make_engine
     from silkgate.migrate import upgrade
-    from silkgate.models import metadata
 
     upgrade("head", url)
-    engine = make_engine(url)
-    metadata.create_all(engine, checkfirst=True)  # tables of domains not yet migrated
-    engine.dispose()
 
 
 def bench_ingest(

@@ -35,12 +35,11 @@ def bench_stats(
     ] = False,
 ) -> None:
     """Fill N released lists, then time each dashboard query from the rollups against a plain GROUP BY."""
-    from sqlalchemy import func, inspect, select
+    from sqlalchemy import func, select
     from sqlalchemy.orm import Session
 
     from silkgate.db import make_engine, normalise_url
     from silkgate.migrate import upgrade
-    from silkgate.models import metadata
     from silkgate.models.declarations import Declaration
     from silkgate.models.trade_stats import StatRollup
     from silkgate.registry.bootstrap import ensure_reference_data
@@ -49,10 +48,7 @@ def bench_stats(
 
     url = database_url or f"sqlite:///{tempfile.mkdtemp(prefix='silkgate-stats-bench-')}/bench.db"
     engine = make_engine(normalise_url(url))
-    if not inspect(engine).has_table("declarations"):  # a new database; a bench run adds to an old one
-        upgrade("head", url)
-    existing = set(inspect(engine).get_table_names())
-    metadata.create_all(engine, tables=[t for t in metadata.sorted_tables if t.name not in existing])
+    upgrade("head", url)  # a new database is built; an existing one (a bench run adds to it) is kept
     with Session(engine) as s:
         ensure_reference_data(s)
         s.commit()
