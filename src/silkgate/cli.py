@@ -98,7 +98,7 @@ def demo(
     with cli_unit_of_work() as session:
         summary = load_demo(session, zone or DEFAULT_ZONE)
     for line in summary:
-        err_console.print(line)
+        err_console.print(line, markup=False)
     if not load_only:
         serve(host=host, port=port)
 
