@@ -98,33 +98,10 @@ IMPORT_MATCHED_KINDS = frozenset({"order", "payment", "waybill", "inventory"})
 FORMAT_RECEIPT = "CEB900"
 RECEIPT_CURSOR_LOCK = 0x5EC_4EC7  # pg advisory lock key serialising receipt ids
 
-# Receipt type answering each declaration type (FIELDS.md §1); the message layer may know more.
-_RECEIPT_TYPE_FALLBACK = {
-    "CEB311": "CEB312",
-    "CEB411": "CEB412",
-    "CEB511": "CEB512",
-    "CEB513": "CEB514",
-    "CEB621": "CEB622",
-    "CEB623": "CEB624",
-    "CEB625": "CEB626",
-    "CEB711": "CEB712",
-    "CEB303": "CEB304",
-    "CEB403": "CEB404",
-    "CEB505": "CEB506",
-    "CEB507": "CEB508",
-    "CEB509": "CEB510",
-    "CEB603": "CEB604",
-    "CEB605": "CEB606",
-    "CEB607": "CEB608",
-    "CEB701": "CEB702",
-    "CEB213": "CEB214",
-    "CEB215": "CEB216",
-}
-
 
 def receipt_type_for(message_type: str) -> str:
-    found = RECEIPT_TYPE_FOR.get(message_type)
-    return str(found) if found else _RECEIPT_TYPE_FALLBACK.get(message_type, FORMAT_RECEIPT)
+    """The receipt type answering a declaration type (FIELDS.md §1); CEB900 for anything else."""
+    return RECEIPT_TYPE_FOR.get(message_type, FORMAT_RECEIPT)
 
 
 def accepted_status(message_type: str, wanted: str = codes.STATUS_CUSTOMS_RECORDED) -> str:
