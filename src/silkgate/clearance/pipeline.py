@@ -547,11 +547,13 @@ def _risk_hits(session: Session, inv: Any) -> list[Any]:
     if importlib.util.find_spec("silkgate.risk.service") is None:
         return []
     module = importlib.import_module("silkgate.risk.service")
+    evaluate_id = getattr(module, "evaluate_declaration_id", None)
+    if evaluate_id is not None:  # Core read of the list by id, no ORM load
+        return list(evaluate_id(session, inv.id) or [])
     evaluate = getattr(module, "evaluate_declaration", None)
     if evaluate is None:
         return []
-    declaration = session.get(Declaration, inv.id)
-    return list(evaluate(session, declaration) or [])
+    return list(evaluate(session, session.get(Declaration, inv.id)) or [])
 
 
 def _decide(
@@ -593,7 +595,7 @@ def _decide(
         events.publish(session, _trade_event(session, "held", inv, docs, quote.total_tax))
         return
     outcome.record("decision", True, "放行", held=False, reasons=reasons)
-    release(session, inv.id, outcome.checks)
+    release(session, inv.id, outcome.checks, loaded=(inv, docs))
 
 
 def _goods_value(inv: Any) -> Decimal:
@@ -601,11 +603,22 @@ def _goods_value(inv: Any) -> Decimal:
 
 
 def release(
-    session: Session, list_id: int, checks: dict[str, Any], *, actor_org_id: int | None = None
+    session: Session,
+    list_id: int,
+    checks: dict[str, Any],
+    *,
+    actor_org_id: int | None = None,
+    loaded: tuple[Any, dict[str, Any]] | None = None,
 ) -> None:
-    """Release a list: its status, the three documents' receipts, the tax bill, the trade event."""
-    inv = load_row(session, list_id)
-    docs = _supporting(session, inv)
+    """Release a list: its status, the three documents' receipts, the tax bill, the trade event.
+
+    `loaded`: the list's row and its documents' rows as the decision just read them (the fields
+    used here do not change between the decision and the release)."""
+    if loaded is None:
+        inv = load_row(session, list_id)
+        docs = _supporting(session, inv)
+    else:
+        inv, docs = loaded
     now = now_for(session)
     quote = checks.get("tax", {}).get("quote", {})
     tax_total = Decimal(quote.get("total_tax", "0"))

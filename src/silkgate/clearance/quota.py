@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -46,23 +47,75 @@ def _check(buyer_id_index: str, year: int, amount: Decimal) -> None:
         raise ValidationFailed(errors)
 
 
-def _locked_row(session: Session, buyer_id_index: str, year: int) -> BuyerAnnualQuota:
-    """The buyer-year row, created if absent, locked for the rest of the transaction."""
-    dialect = session.get_bind().dialect.name
-    values = {"buyer_id_index": buyer_id_index, "year": year, "used": ZERO, "updated_at": now_utc()}
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(BuyerAnnualQuota)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["buyer_id_index", "year"])
+QUOTAS = cast(Table, BuyerAnnualQuota.__table__)
+MOVEMENTS = cast(Table, QuotaMovement.__table__)
+_ENSURE: dict[str, Any] = {}
+_LOCK = (
+    select(QUOTAS.c.used)
+    .where(QUOTAS.c.buyer_id_index == bindparam("b_buyer"), QUOTAS.c.year == bindparam("b_year"))
+    .with_for_update()
+)
+_SET_USED = (
+    update(QUOTAS)
+    .where(QUOTAS.c.buyer_id_index == bindparam("b_buyer"), QUOTAS.c.year == bindparam("b_year"))
+    .values(used=bindparam("b_used", type_=QUOTAS.c.used.type), updated_at=bindparam("b_now"))
+)
+_ADD_MOVEMENT = insert(MOVEMENTS)
+
+
+def _ensure_statement(dialect: str) -> Any:
+    statement = _ENSURE.get(dialect)
+    if statement is None:
+        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = _ENSURE[dialect] = (
+            insert_(QUOTAS)
+            .values(
+                buyer_id_index=bindparam("b_buyer"),
+                year=bindparam("b_year"),
+                used=ZERO,
+                updated_at=bindparam("b_now"),
+            )
+            .on_conflict_do_nothing(index_elements=["buyer_id_index", "year"])
+        )
+    return statement
+
+
+def _locked_used(session: Session, buyer_id_index: str, year: int) -> Decimal:
+    """The buyer-year row's use, the row created if absent and locked for the rest of the
+    transaction (Core statements: the hot path of every list)."""
+    connection = session.connection()
+    params = {"b_buyer": buyer_id_index, "b_year": year, "b_now": now_utc()}
+    used = connection.execute(_LOCK, params).scalar()
+    if used is None:
+        connection.execute(_ensure_statement(connection.dialect.name), params)
+        used = connection.execute(_LOCK, params).scalar_one()
+    return Decimal(used)
+
+
+def _move(
+    session: Session,
+    buyer_id_index: str,
+    year: int,
+    kind: str,
+    amount: Decimal,
+    used: Decimal,
+    reference: str,
+) -> None:
+    connection = session.connection()
+    now = now_utc()
+    connection.execute(_SET_USED, {"b_buyer": buyer_id_index, "b_year": year, "b_used": used, "b_now": now})
+    connection.execute(
+        _ADD_MOVEMENT,
+        {
+            "buyer_id_index": buyer_id_index,
+            "year": year,
+            "kind": kind,
+            "amount": amount,
+            "used_after": used,
+            "reference": reference[:80],
+            "at": now,
+        },
     )
-    row = session.scalars(
-        select(BuyerAnnualQuota)
-        .where(BuyerAnnualQuota.buyer_id_index == buyer_id_index, BuyerAnnualQuota.year == year)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    return row
 
 
 def reserve_quota(
@@ -72,8 +125,7 @@ def reserve_quota(
 
     Not granted: nothing changes, and the result says how much is left."""
     _check(buyer_id_index, year, amount)
-    row = _locked_row(session, buyer_id_index, year)
-    used = Decimal(row.used)
+    used = _locked_used(session, buyer_id_index, year)
     if used + amount > ANNUAL_LIMIT:
         remaining = max(ANNUAL_LIMIT - used, ZERO)
         return QuotaResult(
@@ -87,26 +139,15 @@ def reserve_quota(
                 f"（剩余额度{remaining:.2f}元，财关税〔2018〕49号）"
             ),
         )
-    row.used = used + amount
-    row.updated_at = now_utc()
-    session.add(
-        QuotaMovement(
-            buyer_id_index=buyer_id_index,
-            year=year,
-            kind="reserve",
-            amount=amount,
-            used_after=row.used,
-            reference=reference[:80],
-        )
-    )
-    session.flush()
+    used += amount
+    _move(session, buyer_id_index, year, "reserve", amount, used, reference)
     return QuotaResult(
         granted=True,
         amount=amount,
-        used=row.used,
-        remaining=ANNUAL_LIMIT - row.used,
+        used=used,
+        remaining=ANNUAL_LIMIT - used,
         limit=ANNUAL_LIMIT,
-        message=f"已计入订购人{year}年度交易额：累计{row.used:.2f}元，剩余额度{ANNUAL_LIMIT - row.used:.2f}元",
+        message=f"已计入订购人{year}年度交易额：累计{used:.2f}元，剩余额度{ANNUAL_LIMIT - used:.2f}元",
     )
 
 
@@ -117,32 +158,20 @@ def release_quota(
 
     Releasing more than was used is a programming error, refused with InvalidState."""
     _check(buyer_id_index, year, amount)
-    row = _locked_row(session, buyer_id_index, year)
-    used = Decimal(row.used)
+    used = _locked_used(session, buyer_id_index, year)
     if amount > used:
         raise InvalidState(
             message=f"退还额度{amount:.2f}元超过订购人{year}年度已使用额度{used:.2f}元",
         )
-    row.used = used - amount
-    row.updated_at = now_utc()
-    session.add(
-        QuotaMovement(
-            buyer_id_index=buyer_id_index,
-            year=year,
-            kind="release",
-            amount=-amount,
-            used_after=row.used,
-            reference=reference[:80],
-        )
-    )
-    session.flush()
+    used -= amount
+    _move(session, buyer_id_index, year, "release", -amount, used, reference)
     return QuotaResult(
         granted=True,
         amount=amount,
-        used=row.used,
-        remaining=ANNUAL_LIMIT - row.used,
+        used=used,
+        remaining=ANNUAL_LIMIT - used,
         limit=ANNUAL_LIMIT,
-        message=f"已退还订购人{year}年度交易额{amount:.2f}元，累计{row.used:.2f}元",
+        message=f"已退还订购人{year}年度交易额{amount:.2f}元，累计{used:.2f}元",
     )
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from silkgate.auth import kinds
@@ -52,15 +52,27 @@ class Supervision:
     manual_review: bool = False
 
 
+_POLICY = select(
+    SupervisionPolicy.inspection_share,
+    SupervisionPolicy.manual_review,
+    SupervisionPolicy.hold_all,
+    SupervisionPolicy.fast_track,
+).where(SupervisionPolicy.zone_code == bindparam("zone"), SupervisionPolicy.tier == bindparam("tier"))
+_SUPERVISED = select(
+    CreditRecord.zone_code,
+    CreditRecord.tier,
+    CreditRecord.score,
+    CreditRecord.on_negative_list,
+    CreditRecord.customs_level,
+).where(CreditRecord.enterprise_id == bindparam("enterprise"))
+_ENTERPRISE_ZONE = select(Enterprise.zone_code).where(Enterprise.id == bindparam("enterprise"))
+
+
 def policy_for(session: Session, zone_code: str, tier: str) -> rules.TierPolicy:
-    row = session.scalar(
-        select(SupervisionPolicy).where(
-            SupervisionPolicy.zone_code == zone_code, SupervisionPolicy.tier == tier
-        )
-    )
+    row = session.connection().execute(_POLICY, {"zone": zone_code, "tier": tier}).first()
     if row is None:
         return rules.DEFAULT_POLICIES[tier]
-    return rules.TierPolicy(row.inspection_share, row.manual_review, row.hold_all, row.fast_track)
+    return rules.TierPolicy(Decimal(row.inspection_share), row.manual_review, row.hold_all, row.fast_track)
 
 
 def supervision_for(session: Session, enterprise_id: int | None) -> Supervision:
@@ -73,12 +85,14 @@ def supervision_for(session: Session, enterprise_id: int | None) -> Supervision:
 
 def _supervision_for(session: Session, enterprise_id: int | None) -> Supervision:
     record = None
+    connection = session.connection()
     if enterprise_id is not None:
-        record = session.scalar(select(CreditRecord).where(CreditRecord.enterprise_id == enterprise_id))
+        # Core reads: the hot path of every list's decision (no ORM identity-map work)
+        record = connection.execute(_SUPERVISED, {"enterprise": enterprise_id}).first()
     if record is None:
         zone = None
         if enterprise_id is not None:
-            zone = session.scalar(select(Enterprise.zone_code).where(Enterprise.id == enterprise_id))
+            zone = connection.execute(_ENTERPRISE_ZONE, {"enterprise": enterprise_id}).scalar()
         policy = policy_for(session, zone, "C") if zone else rules.DEFAULT_POLICIES["C"]
         return Supervision(
             inspection_share=policy.inspection_share,
@@ -256,6 +270,11 @@ def _customs_findings(session: Session, record: CreditRecord, items: list[Credit
 def recompute(session: Session, enterprise_id: int, trigger: str) -> CreditRecord:
     """Re-rate an enterprise from its record and items; keep a snapshot when score or tier moved."""
     record = ensure_record(session, enterprise_id)
+    if session.is_modified(record):
+        session.flush()
+    if record in session:
+        # the trade counters move by Core UPDATEs (`_count_event`): read them fresh
+        session.refresh(record, attribute_names=[*_COUNTERS.values(), *_TOTALS])
     items = active_items(session, enterprise_id)
     facts = gather_facts(session, record, items)
     rating = rules.rate_enterprise(facts)
@@ -282,6 +301,7 @@ def recompute(session: Session, enterprise_id: int, trigger: str) -> CreditRecor
                 trigger=trigger[:60],
             )
         )
+    session.flush()  # clearance reads the tier with Core (`supervision_for`)
     return record
 
 
@@ -295,6 +315,9 @@ _COUNTERS = {
     "withdrawn": "withdrawn_count",
     "returned": "returned_count",
 }
+
+
+_TOTALS = ("declarations_total", "released_value_cny", "mismatch_count", "updated_at")
 
 
 # Releases only improve an enterprise's rates, so they re-rate it every RERATE_EVERY lists (and on
@@ -313,26 +336,51 @@ def apply_trade_event(session: Session, event: TradeEvent) -> None:
         _count_event(session, event, counter)
 
 
-def _count_event(session: Session, event: TradeEvent, counter: str) -> None:
-    column = getattr(CreditRecord, counter)
-    values: dict[Any, Any] = {column: column + 1, CreditRecord.updated_at: now_utc()}
-    if event.kind in ("released", "rejected"):
-        values[CreditRecord.declarations_total] = CreditRecord.declarations_total + 1
-    if event.kind == "released":
-        values[CreditRecord.released_value_cny] = CreditRecord.released_value_cny + event.total_value_cny
-    if event.kind == "rejected" and _is_mismatch(event):
-        values[CreditRecord.mismatch_count] = CreditRecord.mismatch_count + 1
-    for enterprise_id in sorted(set(event.enterprise_ids.values())):
-        stmt = (
-            update(CreditRecord)
-            .where(CreditRecord.enterprise_id == enterprise_id)
+_COUNT_STATEMENTS: dict[tuple[str, bool], Any] = {}
+
+
+def _count_statement(counter: str, mismatch: bool) -> Any:
+    """One UPDATE ... RETURNING for every enterprise of an event (built once per counter): a Core
+    statement, so the session's identity map is neither consulted nor synchronised per event."""
+    key = (counter, mismatch)
+    statement = _COUNT_STATEMENTS.get(key)
+    if statement is None:
+        t = cast(Table, CreditRecord.__table__)
+        values: dict[str, Any] = {counter: t.c[counter] + 1, "updated_at": bindparam("now")}
+        if counter in ("released_count", "rejected_count"):
+            values["declarations_total"] = t.c.declarations_total + 1
+        if counter == "released_count":
+            values["released_value_cny"] = t.c.released_value_cny + bindparam(
+                "value", type_=t.c.released_value_cny.type
+            )
+        if mismatch:
+            values["mismatch_count"] = t.c.mismatch_count + 1
+        statement = _COUNT_STATEMENTS[key] = (
+            update(t)
+            .where(t.c.enterprise_id.in_(bindparam("ids", expanding=True)))
             .values(values)
-            .returning(CreditRecord.declarations_total)
+            .returning(t.c.enterprise_id, t.c.declarations_total)
         )
-        total = session.execute(stmt).scalar()
-        if total is None:  # first event of this enterprise
+    return statement
+
+
+def _count_event(session: Session, event: TradeEvent, counter: str) -> None:
+    ids = sorted(set(event.enterprise_ids.values()))
+    if not ids:
+        return
+    statement = _count_statement(counter, event.kind == "rejected" and _is_mismatch(event))
+    params = {"ids": ids, "now": now_utc(), "value": event.total_value_cny}
+    totals = {row[0]: row[1] for row in session.connection().execute(statement, params)}
+    missing = [i for i in ids if i not in totals]
+    if missing:  # the first event of these enterprises
+        for enterprise_id in missing:
             ensure_record(session, enterprise_id)
-            total = session.execute(stmt).scalar()
+        session.flush()
+        totals.update(
+            (row[0], row[1]) for row in session.connection().execute(statement, {**params, "ids": missing})
+        )
+    for enterprise_id in ids:
+        total = totals.get(enterprise_id)
         if event.kind != "released" or (total or 0) % RERATE_EVERY == 1:
             recompute(session, enterprise_id, f"trade:{event.kind}")
 

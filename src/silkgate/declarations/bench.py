@@ -1,10 +1,17 @@
 """`silkgate bench ingest`: the ingest pipeline against bare lxml parsing of the same bytes.
 
-N synthetic transactions (order + payment + waybill + list, with a realistic share of faults) are
-generated in chunks as real CEB XML; each chunk is first parsed bare (`lxml.etree.fromstring`, the
-baseline), then ingested end to end (parse, validate, authorise, store, match, identity, quota,
-tax, bonded stock, decision, receipts — committed every 1,000 messages). Chunks keep memory flat
-as N grows; peak RSS is the process's high-water mark.
+N synthetic transactions (with a realistic share of faults) are generated in chunks as real CEB XML;
+each chunk is first parsed bare (`lxml.etree.fromstring`, the baseline), then ingested end to end
+(committed every 1,000 messages). Chunks keep memory flat as N grows; peak RSS is the process's
+high-water mark.
+
+- `--mix import`: order + payment + waybill + list (CEB311/411/511/621) through parse, validate,
+  authorise, store, match, identity, quota, tax, bonded stock, decision and receipts.
+- `--mix export`: order, collection (most), waybill, list, arrival and departure
+  (CEB303/403/505/603/507/509) of 9610 parcels and 9710/9810 consignments (`export.synthetic`)
+  through store, list release (matching, collection, arrival, B2B and warehouse filings), departure,
+  receipts and TradeEvents.
+- `--mix all`: half of each, the two streams interleaved chunk by chunk.
 """
 
 from __future__ import annotations
@@ -26,6 +33,23 @@ import typer
 from silkgate.clitools import err_console, progress
 
 CHUNK = 250  # transactions per chunk (1,000 messages)
+MIXES = ("import", "export", "all")
+
+
+def _interleave(a: list[bytes], b: list[bytes], rng: random.Random) -> list[bytes]:
+    """A random merge of two message streams that keeps each stream's own order."""
+    out: list[bytes] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        if rng.random() * (len(a) - i + len(b) - j) < len(a) - i:
+            out.append(a[i])
+            i += 1
+        else:
+            out.append(b[j])
+            j += 1
+    out.extend(a[i:])
+    out.extend(b[j:])
+    return out
 
 
 def _prepare_database(url: str) -> None:
@@ -36,14 +60,17 @@ def _prepare_database(url: str) -> None:
 
 def bench_ingest(
     transactions: Annotated[
-        int, typer.Option("--transactions", "-n", min=1, help="Transactions (4 messages each).")
+        int,
+        typer.Option(
+            "--transactions", "-n", min=1, help="Transactions (import: 4 messages each; export: up to 6)."
+        ),
     ],
     database_url: Annotated[
         str | None, typer.Option("--database-url", help="Database (default: a new temporary SQLite file).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as one JSON object.")] = False,
     mix: Annotated[
-        str, typer.Option(help="import | export | all (export documents need the export domain).")
+        str, typer.Option(help="import | export | all (half import, half export, interleaved).")
     ] = "import",
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic trade.")] = 20261124,
 ) -> None:
@@ -55,9 +82,13 @@ def bench_ingest(
     from silkgate.kit.safexml import bare_parse
     from silkgate.registry.bootstrap import ensure_reference_data
 
-    if mix != "import":
-        err_console.print("[red]错误[/red] 目前只支持 --mix import（出口报文生成器由出口模块提供后再加入）")
+    if mix not in MIXES:
+        err_console.print(f"[red]错误[/red] --mix 应为 import、export 或 all，收到 {mix!r}")
         raise typer.Exit(2)
+    with_import = mix in ("import", "all")
+    with_export = mix in ("export", "all")
+    export_n = transactions if mix == "export" else (transactions // 2 if with_export else 0)
+    import_n = transactions - export_n
     url = database_url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='silkgate-bench-')) / 'bench.db'}"
     url = normalise_url(url)
     _prepare_database(url)
@@ -67,17 +98,33 @@ def bench_ingest(
     zone = "140800"
     ensure_reference_data(session)
     setup = new_trade(session, zone, rng, sellers=3)
-    stock_in_bonded(session, setup, zone, quantity=Decimal(10**9))
+    if with_import:
+        stock_in_bonded(session, setup, zone, quantity=Decimal(10**9))
+    export_rng = random.Random(f"{seed}:export")
+    export_factory = None
+    if with_export:
+        from silkgate.export.synthetic import ExportTransactionFactory, prepare_export_trade
+
+        export_start = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=2)
+        export_parties = prepare_export_trade(session, setup, zone, export_rng, today=export_start.date())
+        export_factory = ExportTransactionFactory(
+            export_rng,
+            export_parties,
+            start=export_start,
+            # everything (departures 8 hours after the declaration) stays in the past
+            spacing=dt.timedelta(seconds=max(1, min(37, 36 * 3600 // max(export_n, 1)))),
+        )
     session.commit()
     factory = TransactionFactory(
         rng,
         setup.parties,
-        buyers=max(50, transactions // 3),
+        buyers=max(50, import_n // 3),
         start=dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=1),
     )
-    from sqlalchemy import func, select
+    from sqlalchemy import func, select, text
 
-    from silkgate.models.declarations import Declaration
+    from silkgate.models.declarations import Declaration, Receipt
+    from silkgate.models.export import ExportList
 
     first_id = (session.scalar(select(func.max(Declaration.id))) or 0) + 1
     bare_seconds = 0.0
@@ -89,20 +136,29 @@ def bench_ingest(
         for r in receipts:
             outcomes[f"{r.message_type}:{r.return_status}"] += 1
 
+    postgres = engine.dialect.name == "postgresql"
+    chunks = 0
+    analyze_seconds = 0.0
     with progress() as bar:
         task = bar.add_task("bench ingest", total=transactions)
         done = 0
+        exported = 0
         while done < transactions:
             size = min(CHUNK, transactions - done)
-            txs = [factory.make() for _ in range(size)]
-            register_buyers(session, txs)  # the zone's identity registry, loaded beforehand
-            session.commit()
+            export_size = (done + size) * export_n // transactions - exported
             chunk: list[bytes] = []
-            for tx in txs:
-                docs = list(transaction_messages(tx).values())
-                rng.shuffle(docs)  # documents arrive in any order
-                chunk.extend(docs)
-            del txs
+            if size > export_size:
+                txs = [factory.make() for _ in range(size - export_size)]
+                register_buyers(session, txs)  # the zone's identity registry, loaded beforehand
+                session.commit()
+                for tx in txs:
+                    docs = list(transaction_messages(tx).values())
+                    rng.shuffle(docs)  # documents arrive in any order
+                    chunk.extend(docs)
+                del txs
+            if export_size and export_factory is not None:
+                chunk = _interleave(chunk, export_factory.messages(export_size), export_rng)
+                exported += export_size
             started = time.perf_counter()
             for data in chunk:
                 bare_parse(data)
@@ -113,6 +169,14 @@ def bench_ingest(
             e2e_seconds += time.perf_counter() - started
             messages += len(chunk)
             done += size
+            chunks += 1
+            if postgres and (chunks & (chunks - 1) == 0 or chunks % 16 == 0):
+                # PostgreSQL plans by table statistics; autovacuum's auto-analyze keeps them as tables
+                # grow, but may be off or lag on a bench server: analyse as it would (not timed).
+                started = time.perf_counter()
+                session.execute(text("ANALYZE"))
+                session.commit()
+                analyze_seconds += time.perf_counter() - started
             bar.update(task, completed=done)
             if not sys.stderr.isatty():  # a log of the figures so far, for long runs
                 rate = messages / e2e_seconds if e2e_seconds else 0.0
@@ -131,32 +195,59 @@ def bench_ingest(
                     file=sys.stderr,
                     flush=True,
                 )
-    lists = dict(
-        session.execute(
+    lists: dict[str, int] = {
+        status: n
+        for status, n in session.execute(
             select(Declaration.status, func.count())
-            .where(Declaration.id >= first_id, Declaration.kind == "inventory")
+            .where(
+                Declaration.id >= first_id, Declaration.kind == "inventory", Declaration.direction == "import"
+            )
             .group_by(Declaration.status)
         )
-        .tuples()
-        .all()
-    )
+    }
+    export_lists: dict[str, int] = {
+        status: n
+        for status, n in session.execute(
+            select(ExportList.status, func.count())
+            .where(ExportList.declaration_id >= first_id)
+            .group_by(ExportList.status)
+        )
+    }
+    issued = {
+        f"{declared}:{status}": n
+        for declared, status, n in session.execute(
+            select(Receipt.declared_type, Receipt.return_status, func.count())
+            .where(Receipt.declaration_id >= first_id)
+            .group_by(Receipt.declared_type, Receipt.return_status)
+        )
+    }
     session.close()
     engine.dispose()
     bare_rate = messages / bare_seconds if bare_seconds else 0.0
     e2e_rate = messages / e2e_seconds if e2e_seconds else 0.0
-    figures = {
-        "backend": engine.dialect.name,
-        "transactions": transactions,
-        "messages": messages,
-        "bare_parse_msgs_per_s": round(bare_rate, 1),
-        "end_to_end_msgs_per_s": round(e2e_rate, 1),
-        "ratio": round(e2e_rate / bare_rate, 4) if bare_rate else 0.0,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "bare_parse_seconds": round(bare_seconds, 3),
-        "end_to_end_seconds": round(e2e_seconds, 3),
-        "lists": dict(sorted(lists.items())),
-        "receipts_to_senders": dict(sorted(outcomes.items())),
-    }
+    figures: dict[str, object] = {"backend": engine.dialect.name, "transactions": transactions}
+    if mix != "import":
+        figures.update(mix=mix, import_transactions=import_n, export_transactions=export_n)
+    figures.update(
+        {
+            "messages": messages,
+            "bare_parse_msgs_per_s": round(bare_rate, 1),
+            "end_to_end_msgs_per_s": round(e2e_rate, 1),
+            "ratio": round(e2e_rate / bare_rate, 4) if bare_rate else 0.0,
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "bare_parse_seconds": round(bare_seconds, 3),
+            "end_to_end_seconds": round(e2e_seconds, 3),
+        }
+    )
+    if postgres:
+        figures["analyze_seconds_untimed"] = round(analyze_seconds, 3)
+    if with_import:
+        figures["lists"] = dict(sorted(lists.items()))
+    if with_export:
+        figures["export_lists"] = dict(sorted(export_lists.items()))
+    figures["receipts_to_senders"] = dict(sorted(outcomes.items()))
+    if with_export:  # export lists are released and closed by other senders' messages (arrival, departure)
+        figures["receipts_issued"] = dict(sorted(issued.items()))
     if as_json:
         typer.echo(json.dumps(figures, ensure_ascii=False))
         return
@@ -165,7 +256,13 @@ def bench_ingest(
     typer.echo(f"端到端（已提交）  {e2e_rate:,.0f} 报文/秒")
     typer.echo(f"比值              {figures['ratio']:.3f}")
     typer.echo(f"峰值内存          {figures['peak_rss_mb']} MB")
-    typer.echo(
-        f"清单结果          放行 {lists.get('released', 0)}，退单 {lists.get('rejected', 0)}，"
-        f"查验 {lists.get('held', 0)}，待三单 {lists.get('waiting', 0)}"
-    )
+    if with_import:
+        typer.echo(
+            f"清单结果          放行 {lists.get('released', 0)}，退单 {lists.get('rejected', 0)}，"
+            f"查验 {lists.get('held', 0)}，待三单 {lists.get('waiting', 0)}"
+        )
+    if with_export:
+        typer.echo(
+            f"出口清单          放行 {export_lists.get('released', 0)}，结关 {export_lists.get('departed', 0)}，"
+            f"退单 {export_lists.get('withdrawn', 0)}，待放行 {export_lists.get('waiting', 0)}"
+        )

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Row, Table, and_, bindparam, delete, event, func, insert, or_, select, update
+from sqlalchemy import Row, Table, and_, bindparam, delete, event, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from silkgate.auth.principal import Principal
@@ -223,14 +223,37 @@ class _Pending:
     issued: list[ReceiptOut] = field(default_factory=list)  # receipts of the message in hand
     clock: dt.datetime | None = None  # the moment the message in hand was received
     root: Any = None  # the SessionTransaction the buffered rows belong to
+    # Additive writes other domains defer to the end of the transaction (`defer_write`).
+    deferred: list[tuple[DeferredWriter, Any]] = field(default_factory=list)
+    batching: bool = False  # inside `ingest_batch`: deferred writes wait for its flush
 
-    def marks(self) -> tuple[int, int, int]:
-        return len(self.events), len(self.receipts), len(self.raw_responses)
+    def marks(self) -> tuple[int, int, int, int]:
+        return len(self.events), len(self.receipts), len(self.raw_responses), len(self.deferred)
 
-    def truncate(self, marks: tuple[int, int, int]) -> None:
+    def truncate(self, marks: tuple[int, int, int, int]) -> None:
         del self.events[marks[0] :]
         del self.receipts[marks[1] :]
         del self.raw_responses[marks[2] :]
+        del self.deferred[marks[3] :]
+
+
+DeferredWriter = Callable[[Session, list[Any]], None]
+
+
+def defer_write(session: Session, writer: DeferredWriter, item: Any) -> None:
+    """Leave an additive write (e.g. a statistics delta) to the end of the transaction, where
+    `writer(session, items)` gets every item deferred to it, in order, at once.
+
+    For counters that many declarations of one transaction touch (the zone's daily rollup cells):
+    one merged write per commit instead of one per declaration, and on PostgreSQL no chain of row
+    versions that every later update in the transaction must walk. A message rolled back in
+    `ingest_batch` takes its deferred items with it. Readers of such figures in the same transaction
+    call `flush_pending` first."""
+    pending = _pending(session)
+    if pending.batching:
+        pending.deferred.append((writer, item))
+    else:
+        writer(session, [item])
 
 
 _PENDING_KEY = "silkgate.declarations.pending"
@@ -270,6 +293,13 @@ def flush_pending(session: Session) -> None:
     if pending.raw_responses:
         rows, pending.raw_responses = pending.raw_responses, []
         run(session, _UPDATE_RAW_RESPONSE, rows)
+    if pending.deferred:
+        deferred, pending.deferred = pending.deferred, []
+        by_writer: dict[DeferredWriter, list[Any]] = {}
+        for writer, item in deferred:
+            by_writer.setdefault(writer, []).append(item)
+        for writer, items in by_writer.items():
+            writer(session, items)
 
 
 @event.listens_for(Session, "before_commit")
@@ -717,39 +747,50 @@ def _refuse(
         )
 
 
-_CURRENT_STATEMENTS: dict[str, Any] = {}
+_CURRENT_STATEMENTS: dict[tuple[str, bool], Any] = {}
+_CURRENT_COLUMNS = (
+    DECLARATIONS.c.id,
+    DECLARATIONS.c.status,
+    DECLARATIONS.c.guid,
+    DECLARATIONS.c.sender_org_id,
+    DECLARATIONS.c.released_at,
+)
 
 
-def _current_statement(kind: str) -> Any:
-    """Per kind: the latest version with the same business key, or one already using the guid."""
-    statement = _CURRENT_STATEMENTS.get(kind)
+def _current_statement(kind: str, by_key: bool) -> Any:
+    """Per kind: the latest version with the same business key (`by_key`), or the latest document of
+    the sender already using the guid. Two statements, each an index look-up (an OR of the two would
+    scan every document of the kind)."""
+    statement = _CURRENT_STATEMENTS.get((kind, by_key))
     if statement is None:
         t = DECLARATIONS
-        same_guid = and_(t.c.sender_org_id == bindparam("sender"), t.c.guid == bindparam("guid"))
-        column = KEY_COLUMN.get(kind)
-        condition = (
-            or_(
-                and_(t.c[column] == bindparam("key"), t.c[KEY_ENTERPRISE_COLUMN[kind]] == bindparam("code")),
-                same_guid,
+        if by_key:
+            condition = and_(
+                t.c[KEY_COLUMN[kind]] == bindparam("key"),
+                t.c[KEY_ENTERPRISE_COLUMN[kind]] == bindparam("code"),
             )
-            if column
-            else same_guid
-        )
-        statement = _CURRENT_STATEMENTS[kind] = (
-            select(t.c.id, t.c.status, t.c.guid, t.c.sender_org_id, t.c.released_at)
-            .where(t.c.kind == kind, condition)
-            .order_by(t.c.id.desc())
-            .limit(1)
+        else:
+            condition = and_(t.c.guid == bindparam("guid"), t.c.sender_org_id == bindparam("sender"))
+        statement = _CURRENT_STATEMENTS[(kind, by_key)] = (
+            select(*_CURRENT_COLUMNS).where(t.c.kind == kind, condition).order_by(t.c.id.desc()).limit(1)
         )
     return statement
 
 
 def _current(ctx: _Context, doc: ParsedDocument) -> Any:
+    """The document this one continues: same business key, or (first) the same guid of the sender."""
+    same_guid = run(
+        ctx.session, _current_statement(doc.kind, False), {"sender": ctx.sender.org_id, "guid": doc.guid}
+    ).first()
     key = business_key(doc.kind, doc.head)
-    params = {"sender": ctx.sender.org_id, "guid": doc.guid}
-    if key is not None:
-        params.update(key=key[1], code=key[2])
-    return run(ctx.session, _current_statement(doc.kind), params).first()
+    if key is None or KEY_COLUMN.get(doc.kind) is None:
+        return same_guid
+    by_key = run(ctx.session, _current_statement(doc.kind, True), {"key": key[1], "code": key[2]}).first()
+    if same_guid is None:
+        return by_key
+    if by_key is None:
+        return same_guid
+    return by_key if by_key.id > same_guid.id else same_guid
 
 
 _LOCK_REASONS = {
@@ -1094,9 +1135,25 @@ def ingest_batch(
     A message whose processing fails unexpectedly is rolled back and kept as raw with an error
     receipt. Returns the number of messages taken.
     """
+    try:
+        count = _ingest_each(session, items, sender, commit_every, on_result)
+    finally:
+        _pending(session).batching = False
+    flush_pending(session)
+    return count
+
+
+def _ingest_each(
+    session: Session,
+    items: Iterable[BatchItem],
+    sender: Principal | None,
+    commit_every: int,
+    on_result: Callable[[BatchItem, list[ReceiptOut]], None] | None,
+) -> int:
     count = 0
-    pending = _pending(session)
     for item in items:
+        pending = _pending(session)  # a new one after each commit
+        pending.batching = True
         marks = pending.marks()
         savepoint = session.begin_nested()
         try:
@@ -1114,7 +1171,6 @@ def ingest_batch(
         if commit_every and count % commit_every == 0:
             flush_pending(session)
             session.commit()
-    flush_pending(session)
     return count
 
 

@@ -30,6 +30,7 @@ from silkgate.models.registry import Enterprise
 BILLS = cast(Table, TaxBill.__table__)
 CEB_NS = "http://www.chinaport.gov.cn/ceb"
 _AMOUNT_KEYS = ("customsTax", "valueAddedTax", "consumptionTax")
+_INSERT_BILL = insert(BILLS)
 
 
 def issue_tax_bill(session: Session, inv: Any, quote: Mapping[str, Any], *, released_at: dt.datetime) -> None:
@@ -51,8 +52,8 @@ def issue_tax_bill(session: Session, inv: Any, quote: Mapping[str, Any], *, rele
     customs_tax = Decimal(quote.get("tariff", "0"))
     vat = Decimal(quote.get("vat", "0"))
     consumption = Decimal(quote.get("consumption_tax", "0"))
-    session.execute(
-        insert(BILLS),
+    session.connection().execute(
+        _INSERT_BILL,
         {
             "declaration_id": inv.id,
             "zone_code": inv.zone_code,

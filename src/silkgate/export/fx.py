@@ -12,13 +12,15 @@ import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Table, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from silkgate.auth.principal import Principal
 from silkgate.exceptions import FieldError, NotFound, ValidationFailed
 from silkgate.export.rules import CollectionStatus, collection_status
+from silkgate.export.sql import query
 from silkgate.kit import codelists
 from silkgate.kit.money import round_cent
 from silkgate.models.export import (
@@ -33,6 +35,40 @@ from silkgate.models.export import (
 
 CNY = "142"
 ZERO = Decimal("0")
+COLLECTIONS = cast(Table, FxCollection.__table__)
+# Pre-built statements of the per-message path, each an index look-up: export_fx_collections
+# (list_id) / (seller_enterprise_id, order_no); export_lists (ebp_code, order_no).
+_HAS_COLLECTION = select(COLLECTIONS.c.id).where(COLLECTIONS.c.list_id == bindparam("list_id")).limit(1)
+# `list_id + 0`: the unmatched test must not use the list_id index (every unmatched collection of
+# the history shares list_id NULL); the (seller_enterprise_id, order_no) index finds the order's.
+_UNMATCHED = (FxCollection.list_id + 0).is_(None)
+_OPEN_OF_SELLER = select(FxCollection).where(
+    FxCollection.seller_enterprise_id == bindparam("seller_id"),
+    FxCollection.order_no == bindparam("order_no"),
+    _UNMATCHED,
+)
+_OPEN_WITHOUT_SELLER = select(FxCollection).where(
+    FxCollection.seller_enterprise_id.is_(None),
+    FxCollection.order_no == bindparam("order_no"),
+    _UNMATCHED,
+)
+_LIST_FOR_COLLECTION: dict[tuple[bool, bool], Any] = {}
+
+
+def _list_for_collection_statement(by_platform: bool, by_seller: bool) -> Any:
+    key = (by_platform, by_seller)
+    if key not in _LIST_FOR_COLLECTION:
+        q = select(ExportList).where(
+            ExportList.order_no == bindparam("order_no"), ExportList.status != "withdrawn"
+        )
+        if by_platform:
+            q = q.where(ExportList.ebp_code == bindparam("ebp_code"))
+        if by_seller:
+            q = q.where(ExportList.seller_enterprise_id == bindparam("seller_id"))
+        _LIST_FOR_COLLECTION[key] = q.order_by(ExportList.id).limit(1)
+    return _LIST_FOR_COLLECTION[key]
+
+
 NETTING_KIND_LABELS = {
     "storage": "海外仓储费",
     "logistics": "境外物流费",
@@ -208,12 +244,9 @@ def list_expected_value(session: Session, lst: ExportList) -> Decimal:
 
 
 def find_list_for_collection(session: Session, c: FxCollection) -> ExportList | None:
-    q = select(ExportList).where(ExportList.order_no == c.order_no, ExportList.status != "withdrawn")
-    if c.ebp_code:
-        q = q.where(ExportList.ebp_code == c.ebp_code)
-    if c.seller_enterprise_id is not None:
-        q = q.where(ExportList.seller_enterprise_id == c.seller_enterprise_id)
-    return session.scalars(q.order_by(ExportList.id)).first()
+    statement = _list_for_collection_statement(bool(c.ebp_code), c.seller_enterprise_id is not None)
+    params = {"order_no": c.order_no, "ebp_code": c.ebp_code, "seller_id": c.seller_enterprise_id}
+    return session.scalars(statement, params).first()
 
 
 def match_collection(session: Session, c: FxCollection) -> ExportList | None:
@@ -231,12 +264,12 @@ def match_collection(session: Session, c: FxCollection) -> ExportList | None:
 
 def match_open_collections(session: Session, lst: ExportList) -> None:
     """A list that arrives after its collection picks the collection up."""
-    q = select(FxCollection).where(FxCollection.list_id.is_(None), FxCollection.order_no == lst.order_no)
-    for c in session.scalars(q):
-        if (c.ebp_code in (None, lst.ebp_code)) and c.seller_enterprise_id in (
-            None,
-            lst.seller_enterprise_id,
-        ):
+    found = list(session.scalars(_OPEN_WITHOUT_SELLER, {"order_no": lst.order_no}))
+    if lst.seller_enterprise_id is not None:
+        params = {"seller_id": lst.seller_enterprise_id, "order_no": lst.order_no}
+        found += session.scalars(_OPEN_OF_SELLER, params)
+    for c in found:
+        if c.ebp_code in (None, lst.ebp_code):
             c.list_id = lst.id
             c.match_status = "matched"
 
@@ -259,10 +292,7 @@ def list_collection_status(session: Session, lst: ExportList) -> CollectionStatu
 
 
 def has_collection(session: Session, lst: ExportList) -> bool:
-    return (
-        session.scalar(select(func.count()).select_from(FxCollection).where(FxCollection.list_id == lst.id))
-        or 0
-    ) > 0
+    return query(session, _HAS_COLLECTION, {"list_id": lst.id}).first() is not None
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,25 @@
 """The export domain's hooks into the shared declaration pipeline: receipts through the pipeline's
-`issue_receipt`, timeline entries, the goods lines of a stored document, and TradeEvents."""
+`issue_receipt`, timeline entries, the goods lines of a stored document, and TradeEvents.
+
+The per-message look-ups are pre-built statements (see sql.py).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from silkgate import events
-from silkgate.declarations.messages import MessageRejected, ParsedDocument, ParsedMessage, parse_message
 from silkgate.declarations.service import add_event, issue_receipt, now_for
 from silkgate.exceptions import FieldError
+from silkgate.export.sql import query
 from silkgate.kit.money import round_cent
-from silkgate.models.declarations import Declaration, DeclarationLine, RawMessage
+from silkgate.models.declarations import Declaration, DeclarationLine
 from silkgate.models.export import ExportList, ExportSellerSetting
 
 ZERO = Decimal("0")
@@ -26,6 +29,34 @@ RS_DONE = "399"  # 海关审结
 RS_RELEASED = "800"  # 放行
 RS_CLOSED = "899"  # 结关
 RS_REJECTED = "100"  # 海关退单
+
+LINES = cast(Table, DeclarationLine.__table__)
+SETTINGS = cast(Table, ExportSellerSetting.__table__)
+_SELECT_LINES = (
+    select(
+        LINES.c.g_num,
+        LINES.c.item_no,
+        LINES.c.item_name,
+        LINES.c.hs_code,
+        LINES.c.g_name,
+        LINES.c.g_model,
+        LINES.c.unit,
+        LINES.c.unit1,
+        LINES.c.unit2,
+        LINES.c.currency,
+        LINES.c.country,
+        LINES.c.qty,
+        LINES.c.qty1,
+        LINES.c.qty2,
+        LINES.c.price,
+        LINES.c.total_price,
+    )
+    .where(LINES.c.declaration_id == bindparam("declaration_id"))
+    .order_by(LINES.c.g_num)
+)
+_SELECT_PATH = select(SETTINGS.c.declaration_path).where(
+    SETTINGS.c.enterprise_id == bindparam("enterprise_id")
+)
 
 
 def receipt(
@@ -44,37 +75,10 @@ def now(session: Session) -> dt.datetime:
     return now_for(session)
 
 
-def parsed_document(session: Session, declaration: Declaration) -> ParsedDocument | None:
-    """The document re-read from its stored raw message (for the parts `declaration_lines` does not
-    keep: the waybill numbers of CEB507/509 and the list numbers of CEB701)."""
-    if declaration.raw_message_id is None:
-        return None
-    cache: dict[int, ParsedMessage | None] = session.info.setdefault("export.parsed_raw", {})
-    if declaration.raw_message_id not in cache:
-        raw = session.get(RawMessage, declaration.raw_message_id)
-        msg: ParsedMessage | None = None
-        if raw is not None:
-            try:
-                msg = parse_message(
-                    raw.body,
-                    content_type="application/json" if raw.fmt == "json" else None,
-                    max_bytes=max(raw.size, 1) + 1,
-                )
-            except MessageRejected:
-                msg = None
-        cache[declaration.raw_message_id] = msg
-    msg = cache[declaration.raw_message_id]
-    if msg is None:
-        return None
-    for doc in msg.documents:
-        if doc.guid == declaration.guid:
-            return doc
-    return None
-
-
 def raw_lines(session: Session, declaration: Declaration) -> list[dict[str, str]]:
-    doc = parsed_document(session, declaration)
-    return list(doc.lines) if doc is not None else []
+    """The document's lines exactly as declared (CEB names): for the parts `doc_lines` does not keep,
+    the waybill numbers of CEB507/509 and the list numbers of CEB701."""
+    return list(declaration.line_fields or [])
 
 
 def seller_setting(session: Session, enterprise_id: int | None) -> ExportSellerSetting | None:
@@ -86,43 +90,45 @@ def seller_setting(session: Session, enterprise_id: int | None) -> ExportSellerS
 
 
 def declaration_path(session: Session, enterprise_id: int | None) -> str:
-    s = seller_setting(session, enterprise_id)
-    return s.declaration_path if s else "summary_declaration"
+    if enterprise_id is None:
+        return "summary_declaration"
+    path = query(session, _SELECT_PATH, {"enterprise_id": enterprise_id}).scalar()
+    return str(path) if path else "summary_declaration"
 
 
 def doc_lines(session: Session, declaration: Declaration) -> list[dict[str, str]]:
     """The document's goods lines with CEB field names (from the stored `DeclarationLine` rows)."""
+    return lines_of(session, declaration.id)
+
+
+def lines_of(session: Session, declaration_id: int) -> list[dict[str, str]]:
+    """The goods lines of the stored document `declaration_id` (see `doc_lines`)."""
     out = []
-    rows = session.scalars(
-        select(DeclarationLine)
-        .where(DeclarationLine.declaration_id == declaration.id)
-        .order_by(DeclarationLine.g_num)
-    )
-    for ln in rows:
+    for row in query(session, _SELECT_LINES, {"declaration_id": declaration_id}):
+        (g_num, item_no, item_name, hs_code, g_name, g_model, unit, unit1, unit2, currency, country) = row[
+            :11
+        ]
         d = {
-            "gnum": str(ln.g_num),
-            "itemNo": ln.item_no or "",
-            "itemName": ln.item_name or "",
-            "gcode": ln.hs_code or "",
-            "gname": ln.g_name or "",
-            "gmodel": ln.g_model or "",
-            "unit": ln.unit or "",
-            "unit1": ln.unit1 or "",
-            "unit2": ln.unit2 or "",
-            "currency": ln.currency or "",
-            "country": ln.country or "",
+            "gnum": str(g_num),
+            "itemNo": item_no or "",
+            "itemName": item_name or "",
+            "gcode": hs_code or "",
+            "gname": g_name or "",
+            "gmodel": g_model or "",
+            "unit": unit or "",
+            "unit1": unit1 or "",
+            "unit2": unit2 or "",
+            "currency": currency or "",
+            "country": country or "",
         }
-        for name, value in (
-            ("qty", ln.qty),
-            ("qty1", ln.qty1),
-            ("qty2", ln.qty2),
-            ("price", ln.price),
-            ("totalPrice", ln.total_price),
-        ):
+        for name, value in zip(_AMOUNTS, row[11:], strict=True):
             if value is not None:
                 d[name] = f"{value.normalize():f}"
         out.append(d)
     return out
+
+
+_AMOUNTS = ("qty", "qty1", "qty2", "price", "totalPrice")
 
 
 def parcel_numbers(session: Session, declaration: Declaration) -> list[str]:

@@ -4,6 +4,9 @@ returns, collections and enterprise-sent summary applications.
 `on_export_document(session, declaration)` is called by `declarations.service.ingest` for every
 accepted export document, inside the message's transaction. Each outcome adds a receipt through
 the pipeline's `issue_receipt` and, for release / departure / withdrawal / return, a TradeEvent.
+
+The look-ups of every message are pre-built statements keyed on indexed columns (see sql.py): a
+list's release costs the same whatever the size of the history.
 """
 
 from __future__ import annotations
@@ -11,9 +14,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from silkgate.exceptions import FieldError
@@ -25,12 +28,14 @@ from silkgate.export.pipeline import (
     RS_RELEASED,
     declaration_path,
     doc_lines,
+    lines_of,
     now,
     parcel_numbers,
     publish,
     receipt,
     timeline,
 )
+from silkgate.export.sql import query
 from silkgate.kit.cebtime import parse_app_time, parse_date
 from silkgate.models.declarations import Declaration
 from silkgate.models.export import (
@@ -44,6 +49,113 @@ from silkgate.models.registry import Enterprise
 
 ZERO = Decimal("0")
 LIVE_STATUSES = ("stored", "declared", "waiting", "matched", "released", "departed", "closed", "held")
+B2B_MODES = (rules.B2B_DIRECT_EXPORT, rules.OVERSEAS_WAREHOUSE_EXPORT)
+
+DECLARATIONS = cast(Table, Declaration.__table__)
+CONVEYANCES = cast(Table, ExportConveyance.__table__)
+B2B_FILINGS = cast(Table, B2BExportFiling.__table__)
+WAREHOUSES = cast(Table, OverseasWarehouse.__table__)
+COLLECTIONS = cast(Table, FxCollection.__table__)
+
+
+def _live_document(kind: str, number: str, party: str) -> Any:
+    """The newest live export document of `kind` by its business number and the party it belongs to."""
+    d = DECLARATIONS.c
+    return (
+        select(d.id, d.head)
+        .where(
+            d.kind == kind,
+            d[number] == bindparam("number"),
+            d[party] == bindparam("party"),
+            d.status.in_(LIVE_STATUSES),
+            d.direction == "export",
+        )
+        .order_by(d.id.desc())
+        .limit(1)
+    )
+
+
+# Pre-built statements (index in brackets): declarations (kind, order_no) / (kind, logistics_no);
+# export_conveyances (kind, logistics_code, logistics_no) / (bill_no); export_lists (declaration_id)
+# / (ebp_code, order_no) / (logistics_code, logistics_no); filings and warehouses (enterprise_id).
+_FIND_ORDER = _live_document("order", "order_no", "ebp_code")
+_FIND_WAYBILL = _live_document("waybill", "logistics_no", "logistics_code")
+_CONVEYANCE_AT = (
+    select(CONVEYANCES.c.at)
+    .where(
+        CONVEYANCES.c.kind == bindparam("kind"),
+        CONVEYANCES.c.logistics_code == bindparam("logistics_code"),
+        CONVEYANCES.c.logistics_no == bindparam("logistics_no"),
+    )
+    .order_by(CONVEYANCES.c.id)
+    .limit(1)
+)
+_CONVEYANCE_AT_BY_BILL = (
+    select(CONVEYANCES.c.at)
+    .where(
+        CONVEYANCES.c.kind == bindparam("kind"),
+        CONVEYANCES.c.bill_no == bindparam("bill_no"),
+        CONVEYANCES.c.logistics_no.is_(None),
+    )
+    .order_by(CONVEYANCES.c.id)
+    .limit(1)
+)
+_INSERT_CONVEYANCE = insert(CONVEYANCES)
+_HAS_B2B_FILING = (
+    select(B2B_FILINGS.c.id)
+    .where(
+        B2B_FILINGS.c.enterprise_id == bindparam("enterprise_id"),
+        B2B_FILINGS.c.trade_mode == bindparam("trade_mode"),
+        B2B_FILINGS.c.status == "approved",
+    )
+    .limit(1)
+)
+_WAREHOUSE_FOR = (
+    select(WAREHOUSES.c.id)
+    .where(
+        WAREHOUSES.c.enterprise_id == bindparam("enterprise_id"),
+        WAREHOUSES.c.country == bindparam("country"),
+        WAREHOUSES.c.status == "approved",
+    )
+    .order_by(WAREHOUSES.c.id)
+    .limit(1)
+)
+_COLLECTION_OF_DECLARATION = select(COLLECTIONS.c.id).where(
+    COLLECTIONS.c.declaration_id == bindparam("declaration_id")
+)
+_LIST_OF_DECLARATION = select(ExportList).where(ExportList.declaration_id == bindparam("declaration_id"))
+_WAITING_FOR_ORDER = select(ExportList).where(
+    ExportList.ebp_code == bindparam("ebp_code"),
+    ExportList.order_no == bindparam("order_no"),
+    ExportList.status == "waiting",
+)
+_WAITING_FOR_WAYBILL = select(ExportList).where(
+    ExportList.logistics_code == bindparam("logistics_code"),
+    ExportList.logistics_no == bindparam("logistics_no"),
+    ExportList.status == "waiting",
+)
+_LISTS_OF_PARCELS = select(ExportList).where(
+    ExportList.logistics_code == bindparam("logistics_code"),
+    ExportList.logistics_no.in_(bindparam("numbers", expanding=True)),
+    ExportList.status == bindparam("status"),
+)
+_LISTS_OF_CARRIER = (
+    select(ExportList, Declaration.head)
+    .join(Declaration, Declaration.id == ExportList.declaration_id)
+    .where(
+        ExportList.logistics_code == bindparam("logistics_code"),
+        ExportList.status == bindparam("status"),
+        Declaration.kind == "inventory",
+        Declaration.direction == "export",
+    )
+)
+
+
+class Document(NamedTuple):
+    """A stored document as the release check reads it: its id (for its lines) and head fields."""
+
+    id: int
+    head: dict[str, Any]
 
 
 # --------------------------------------------------------------------------------------------
@@ -63,12 +175,12 @@ def on_export_document(session: Session, declaration: Declaration) -> None:
 def _on_inventory(session: Session, declaration: Declaration) -> None:
     h = declaration.head
     if declaration.app_type == "3":
-        lst = session.scalar(select(ExportList).where(ExportList.declaration_id == declaration.id))
+        lst = session.scalar(_LIST_OF_DECLARATION, {"declaration_id": declaration.id})
         if lst is not None and lst.status == "waiting":
             lst.status = "withdrawn"
         return
     lines = doc_lines(session, declaration)
-    lst = session.scalar(select(ExportList).where(ExportList.declaration_id == declaration.id))
+    lst = session.scalar(_LIST_OF_DECLARATION, {"declaration_id": declaration.id})
     if lst is None:
         lst = ExportList(declaration_id=declaration.id)
         session.add(lst)
@@ -138,77 +250,44 @@ def _moment(session: Session, value: str | None) -> dt.datetime:
         return now(session)
 
 
-def _live(q: Any) -> Any:
-    return q.where(Declaration.status.in_(LIVE_STATUSES), Declaration.direction == "export")
+def _document(session: Session, statement: Any, number: str, party: str) -> Document | None:
+    row = query(session, statement, {"number": number, "party": party}).first()
+    return Document(int(row[0]), dict(row[1] or {})) if row is not None else None
 
 
-def find_order(session: Session, lst: ExportList) -> Declaration | None:
-    q = _live(select(Declaration)).where(
-        Declaration.kind == "order",
-        Declaration.order_no == lst.order_no,
-        Declaration.ebp_code == lst.ebp_code,
-    )
-    return session.scalars(q.order_by(Declaration.id.desc())).first()
+def find_order(session: Session, lst: ExportList) -> Document | None:
+    return _document(session, _FIND_ORDER, lst.order_no, lst.ebp_code)
 
 
-def find_waybill(session: Session, lst: ExportList) -> Declaration | None:
-    q = _live(select(Declaration)).where(
-        Declaration.kind == "waybill",
-        Declaration.logistics_no == lst.logistics_no,
-        Declaration.logistics_code == lst.logistics_code,
-    )
-    return session.scalars(q.order_by(Declaration.id.desc())).first()
+def find_waybill(session: Session, lst: ExportList) -> Document | None:
+    return _document(session, _FIND_WAYBILL, lst.logistics_no, lst.logistics_code)
 
 
-def _conveyance(session: Session, lst: ExportList, kind: str, bill_no: str | None) -> ExportConveyance | None:
-    q = select(ExportConveyance).where(
-        ExportConveyance.kind == kind,
-        ExportConveyance.logistics_code == lst.logistics_code,
-        ExportConveyance.logistics_no == lst.logistics_no,
-    )
-    found = session.scalars(q.order_by(ExportConveyance.id)).first()
-    if found is None and bill_no:
-        found = session.scalars(
-            select(ExportConveyance)
-            .where(
-                ExportConveyance.kind == kind,
-                ExportConveyance.bill_no == bill_no,
-                ExportConveyance.logistics_no.is_(None),
-            )
-            .order_by(ExportConveyance.id)
-        ).first()
-    return found
+def _conveyance(session: Session, lst: ExportList, kind: str, bill_no: str | None) -> dt.datetime | None:
+    """When the list's parcel arrived (or left): by its waybill number, else by its bill of lading."""
+    at: dt.datetime | None = query(
+        session,
+        _CONVEYANCE_AT,
+        {"kind": kind, "logistics_code": lst.logistics_code, "logistics_no": lst.logistics_no},
+    ).scalar()
+    if at is None and bill_no:
+        at = query(session, _CONVEYANCE_AT_BY_BILL, {"kind": kind, "bill_no": bill_no}).scalar()
+    return at
 
 
 def _has_b2b_filing(session: Session, lst: ExportList) -> bool:
     if lst.seller_enterprise_id is None:
         return False
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(B2BExportFiling)
-            .where(
-                B2BExportFiling.enterprise_id == lst.seller_enterprise_id,
-                B2BExportFiling.trade_mode == lst.trade_mode,
-                B2BExportFiling.status == "approved",
-            )
-        )
-        or 0
-    ) > 0
+    params = {"enterprise_id": lst.seller_enterprise_id, "trade_mode": lst.trade_mode}
+    return query(session, _HAS_B2B_FILING, params).first() is not None
 
 
-def _warehouse_for(session: Session, lst: ExportList) -> OverseasWarehouse | None:
+def _warehouse_for(session: Session, lst: ExportList) -> int | None:
     if lst.seller_enterprise_id is None:
         return None
-    return session.scalars(
-        select(OverseasWarehouse)
-        .where(
-            OverseasWarehouse.enterprise_id == lst.seller_enterprise_id,
-            OverseasWarehouse.country == lst.country,
-            OverseasWarehouse.status == "approved",
-        )
-        .order_by(OverseasWarehouse.id)
-    ).first()
+    params = {"enterprise_id": lst.seller_enterprise_id, "country": lst.country}
+    found = query(session, _WAREHOUSE_FOR, params).scalar()
+    return int(found) if found is not None else None
 
 
 def try_release(session: Session, lst: ExportList, declaration: Declaration | None = None) -> None:
@@ -226,25 +305,29 @@ def try_release(session: Session, lst: ExportList, declaration: Declaration | No
     order = find_order(session, lst)
     waybill = find_waybill(session, lst)
     bill_no = declaration.head.get("billNo") or None
-    arrival = _conveyance(session, lst, "arrival", bill_no)
-    warehouse = _warehouse_for(session, lst) if lst.trade_mode == rules.OVERSEAS_WAREHOUSE_EXPORT else None
+    arrived_at = _conveyance(session, lst, "arrival", bill_no)
+    warehouse_id = _warehouse_for(session, lst) if lst.trade_mode == rules.OVERSEAS_WAREHOUSE_EXPORT else None
     missing = rules.missing_for_release(
         trade_mode=lst.trade_mode,
         declaration_path=path,
         has_order=order is not None,
-        has_collection=fx.has_collection(session, lst),
+        # asked only where the rules use it: the collection where it is required, the filing for 9710/9810
+        has_collection=rules.collection_required(lst.trade_mode, path) and fx.has_collection(session, lst),
         has_waybill=waybill is not None,
-        arrived=arrival is not None,
-        has_b2b_filing=_has_b2b_filing(session, lst),
-        has_warehouse_filing=warehouse is not None,
+        arrived=arrived_at is not None,
+        has_b2b_filing=lst.trade_mode not in B2B_MODES or _has_b2b_filing(session, lst),
+        has_warehouse_filing=warehouse_id is not None,
     )
-    lst.warehouse_id = warehouse.id if warehouse else None
-    lst.arrived_at = arrival.at if arrival else None
+    lst.warehouse_id = warehouse_id
+    lst.arrived_at = arrived_at
     mismatches: list[rules.Mismatch] = []
-    list_lines = doc_lines(session, declaration)
     if order is not None:
         mismatches += rules.match_list_to_order(
-            declaration.head, list_lines, order.head, doc_lines(session, order), lst.trade_mode
+            declaration.head,
+            doc_lines(session, declaration),
+            order.head,
+            lines_of(session, order.id),
+            lst.trade_mode,
         )
     if waybill is not None:
         mismatches += rules.match_list_to_waybill(declaration.head, waybill.head)
@@ -294,9 +377,9 @@ def release(session: Session, lst: ExportList, declaration: Declaration) -> None
     receipt(session, declaration, RS_RELEASED, "放行")
     publish(session, lst, declaration, "released")
     fx.match_open_collections(session, lst)
-    departure = _conveyance(session, lst, "departure", declaration.head.get("billNo") or None)
-    if departure is not None:
-        depart(session, lst, declaration, departure.at)
+    departed_at = _conveyance(session, lst, "departure", declaration.head.get("billNo") or None)
+    if departed_at is not None:
+        depart(session, lst, declaration, departed_at)
 
 
 def depart(session: Session, lst: ExportList, declaration: Declaration, at: dt.datetime) -> None:
@@ -310,43 +393,52 @@ def depart(session: Session, lst: ExportList, declaration: Declaration, at: dt.d
 
 
 def _lists_for_parcels(
-    session: Session, logistics_code: str, numbers: Sequence[str], bill_no: str | None
+    session: Session, logistics_code: str, numbers: Sequence[str], bill_no: str | None, status: str
 ) -> list[ExportList]:
-    q = select(ExportList).where(ExportList.logistics_code == logistics_code)
+    """The lists in `status` of the parcels a CEB507/509 names: by waybill number, else (a message
+    without parcel lines) by the bill of lading of the lists."""
     if numbers:
-        q = q.where(ExportList.logistics_no.in_(list(numbers)))
-        return list(session.scalars(q))
+        params = {"logistics_code": logistics_code, "numbers": list(numbers), "status": status}
+        return list(session.scalars(_LISTS_OF_PARCELS, params))
     if not bill_no:
         return []
-    ids = select(Declaration.id).where(Declaration.kind == "inventory", Declaration.direction == "export")
-    found = []
-    for lst in session.scalars(q.where(ExportList.declaration_id.in_(ids))):
-        decl = session.get(Declaration, lst.declaration_id)
-        if decl is not None and decl.head.get("billNo") == bill_no:
-            found.append(lst)
-    return found
+    rows = session.execute(_LISTS_OF_CARRIER, {"logistics_code": logistics_code, "status": status})
+    return [lst for lst, head in rows if (head or {}).get("billNo") == bill_no]
+
+
+def _record_conveyance(
+    session: Session, declaration: Declaration, kind: str, numbers: Sequence[str], at: dt.datetime
+) -> None:
+    h = declaration.head
+    parcels: list[str | None] = [*numbers] or [None]  # None: the whole bill of lading
+    query(
+        session,
+        _INSERT_CONVEYANCE,
+        [
+            {
+                "kind": kind,
+                "declaration_id": declaration.id,
+                "logistics_code": h.get("logisticsCode", ""),
+                "logistics_no": n,
+                "bill_no": h.get("billNo") or None,
+                "customs_code": h.get("customsCode"),
+                "at": at,
+            }
+            for n in parcels
+        ],
+    )
 
 
 def _on_arrival(session: Session, declaration: Declaration) -> None:
     h = declaration.head
     at = _moment(session, h.get("appTime"))
     numbers = parcel_numbers(session, declaration)
-    code = h.get("logisticsCode", "")
-    bill_no = h.get("billNo") or None
-    for n in numbers or [None]:  # type: ignore[list-item]
-        session.add(
-            ExportConveyance(
-                kind="arrival",
-                declaration_id=declaration.id,
-                logistics_code=code,
-                logistics_no=n,
-                bill_no=bill_no,
-                customs_code=h.get("customsCode"),
-                at=at,
-            )
-        )
-    session.flush()
-    for lst in _lists_for_parcels(session, code, numbers, bill_no):
+    _record_conveyance(session, declaration, "arrival", numbers, at)
+    # only a waiting list can be released by its parcel's arrival
+    waiting = _lists_for_parcels(
+        session, h.get("logisticsCode", ""), numbers, h.get("billNo") or None, "waiting"
+    )
+    for lst in waiting:
         try_release(session, lst)
     receipt(session, declaration, RS_DONE, f"运抵{len(numbers) or '按提运单'}票")
 
@@ -355,61 +447,45 @@ def _on_departure(session: Session, declaration: Declaration) -> None:
     h = declaration.head
     at = _moment(session, h.get("leaveTime"))
     numbers = parcel_numbers(session, declaration)
-    code = h.get("logisticsCode", "")
-    bill_no = h.get("billNo") or None
-    for n in numbers or [None]:  # type: ignore[list-item]
-        session.add(
-            ExportConveyance(
-                kind="departure",
-                declaration_id=declaration.id,
-                logistics_code=code,
-                logistics_no=n,
-                bill_no=bill_no,
-                customs_code=h.get("customsCode"),
-                at=at,
-            )
-        )
-    session.flush()
+    _record_conveyance(session, declaration, "departure", numbers, at)
     closed = 0
-    for lst in _lists_for_parcels(session, code, numbers, bill_no):
-        if lst.status == "released":
-            decl = session.get(Declaration, lst.declaration_id)
-            if decl is not None:
-                depart(session, lst, decl, at)
-                closed += 1
+    # a released list is closed by its parcel's departure; a waiting one when it is released
+    released = _lists_for_parcels(
+        session, h.get("logisticsCode", ""), numbers, h.get("billNo") or None, "released"
+    )
+    for lst in released:
+        decl = session.get(Declaration, lst.declaration_id)
+        if decl is not None:
+            depart(session, lst, decl, at)
+            closed += 1
     receipt(session, declaration, RS_DONE, f"离境{len(numbers)}票，其中{closed}票清单结关")
 
 
-def _retry_lists(session: Session, q: Any) -> None:
-    for lst in session.scalars(q.where(ExportList.status == "waiting")):
+def _retry_lists(session: Session, statement: Any, params: dict[str, str]) -> None:
+    for lst in session.scalars(statement, params):
         try_release(session, lst)
 
 
 def _on_order(session: Session, declaration: Declaration) -> None:
     _retry_lists(
         session,
-        select(ExportList).where(
-            ExportList.order_no == (declaration.order_no or ""),
-            ExportList.ebp_code == (declaration.ebp_code or ""),
-        ),
+        _WAITING_FOR_ORDER,
+        {"order_no": declaration.order_no or "", "ebp_code": declaration.ebp_code or ""},
     )
 
 
 def _on_waybill(session: Session, declaration: Declaration) -> None:
     _retry_lists(
         session,
-        select(ExportList).where(
-            ExportList.logistics_no == (declaration.logistics_no or ""),
-            ExportList.logistics_code == (declaration.logistics_code or ""),
-        ),
+        _WAITING_FOR_WAYBILL,
+        {"logistics_no": declaration.logistics_no or "", "logistics_code": declaration.logistics_code or ""},
     )
 
 
 def _on_receipts(session: Session, declaration: Declaration) -> None:
     """CEB403 收款单: an FX collection record, matched to its order's list."""
     h = declaration.head
-    existing = session.scalar(select(FxCollection).where(FxCollection.declaration_id == declaration.id))
-    if existing is not None:
+    if query(session, _COLLECTION_OF_DECLARATION, {"declaration_id": declaration.id}).first() is not None:
         return
     collected = _moment(session, h.get("accountingDate"))
     seller = declaration.ebc_enterprise_id

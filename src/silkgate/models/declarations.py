@@ -97,9 +97,39 @@ class Declaration(Base):
         Index("ix_declarations_kind_invt_no", "kind", "invt_no"),
         Index("ix_declarations_kind_cop_no", "kind", "cop_no"),
         Index("ix_declarations_kind_pay_no", "kind", "pay_no"),
+        Index("ix_declarations_kind_guid", "kind", "guid"),  # a sender's guid reused (ingest)
         Index("ix_declarations_zone_status_released", "zone_code", "status", "released_at"),
         Index("ix_declarations_zone_created", "zone_code", "created_at"),
         Index("ix_declarations_ebc_created", "ebc_enterprise_id", "created_at"),
+        # Risk rules (risk.service): every history look-up is a range scan bounded by key and window.
+        Index("ix_declarations_phone_created", "phone_index", "created_at"),
+        Index("ix_declarations_address_created", "address_index", "created_at"),
+        Index("ix_declarations_buyer_created", "buyer_id_index", "created_at"),
+        # REPEAT_VIOLATIONS counts an enterprise's lists and rejections from the index alone.
+        Index(
+            "ix_declarations_ebc_kind_created",
+            "ebc_enterprise_id",
+            "kind",
+            "created_at",
+            "zone_code",
+            "status",
+        ),
+        Index(
+            "ix_declarations_ebc_direction_kind_created",
+            "ebc_enterprise_id",
+            "direction",
+            "kind",
+            "created_at",
+        ),
+        # PRICE_OUTLIER on SQLite reads a walked line's list from this index, not from its wide row.
+        Index(
+            "ix_declarations_id_zone_direction_kind_created",
+            "id",
+            "zone_code",
+            "direction",
+            "kind",
+            "created_at",
+        ),
     )
 
     id: Mapped[intpk]
@@ -162,7 +192,7 @@ class Declaration(Base):
     port_code: Mapped[str | None] = mapped_column(String(4))
 
     # Personal data: encrypted values and blind indexes only.
-    buyer_id_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    buyer_id_index: Mapped[str | None] = mapped_column(String(64))  # indexed with created_at
     buyer_name_index: Mapped[str | None] = mapped_column(String(64))
     buyer_name_enc: Mapped[str | None] = mapped_column(Text)
     buyer_id_enc: Mapped[str | None] = mapped_column(Text)
@@ -173,8 +203,8 @@ class Declaration(Base):
     consignee_address_enc: Mapped[str | None] = mapped_column(Text)
     consignee_name_index: Mapped[str | None] = mapped_column(String(64))
     # The risk rules (brushing: many buyers at one address or phone) look these blind indexes up.
-    address_index: Mapped[str | None] = mapped_column(String(64), index=True)
-    phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    address_index: Mapped[str | None] = mapped_column(String(64))  # indexed with created_at
+    phone_index: Mapped[str | None] = mapped_column(String(64))  # indexed with created_at
 
     created_at: Mapped[Timestamp]
     updated_at: Mapped[Timestamp]
@@ -186,7 +216,13 @@ class DeclarationLine(Base):
     """One goods line of an order, inventory list, return or export document."""
 
     __tablename__ = "declaration_lines"
-    __table_args__ = (Index("ix_declaration_lines_decl_gnum", "declaration_id", "g_num"),)
+    __table_args__ = (
+        Index("ix_declaration_lines_decl_gnum", "declaration_id", "g_num"),
+        # PRICE_OUTLIER: the latest same-HS, same-currency prices, walked backwards by list.
+        Index(
+            "ix_declaration_lines_hs_currency_decl_price", "hs_code", "currency", "declaration_id", "price"
+        ),
+    )
 
     id: Mapped[intpk]
     declaration_id: Mapped[int] = mapped_column(ForeignKey("declarations.id", ondelete="CASCADE"))
@@ -197,7 +233,7 @@ class DeclarationLine(Base):
     g_name: Mapped[str | None] = mapped_column(String(250))
     g_model: Mapped[str | None] = mapped_column(String(510))
     bar_code: Mapped[str | None] = mapped_column(String(50))
-    hs_code: Mapped[str | None] = mapped_column(String(10), index=True)
+    hs_code: Mapped[str | None] = mapped_column(String(10))  # indexed with currency, list, price
     qty: Mapped[Decimal | None] = mapped_column(Money)
     unit: Mapped[str | None] = mapped_column(String(3))
     qty1: Mapped[Decimal | None] = mapped_column(Money)

@@ -80,6 +80,7 @@ class ExportList(Base):
         Index("ix_export_lists_seller_status", "seller_enterprise_id", "status"),
         Index("ix_export_lists_zone_departed", "zone_code", "departed_at"),
         Index("ix_export_lists_order", "ebp_code", "order_no"),
+        Index("ix_export_lists_seller_order", "seller_enterprise_id", "order_no"),  # bank collections
         Index("ix_export_lists_logistics", "logistics_code", "logistics_no"),
     )
 

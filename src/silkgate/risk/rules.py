@@ -354,7 +354,18 @@ def outlier_direction(
     usable = [s for s in samples if s > 0]
     if len(usable) < min_samples or price <= 0:
         return None
-    median = Decimal(str(statistics.median(usable)))
+    return outlier_against_median(
+        price, Decimal(str(statistics.median(usable))), len(usable), factor, min_samples
+    )
+
+
+def outlier_against_median(
+    price: Decimal, median: Decimal | None, usable: int, factor: Decimal, min_samples: int
+) -> str | None:
+    """`outlier_direction` given the median of the `usable` (positive) samples, as the database
+    computes it without handing the samples over."""
+    if median is None or usable < min_samples or price <= 0:
+        return None
     if price >= median * factor:
         return "high"
     if price * factor <= median:

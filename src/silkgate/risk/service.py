@@ -8,13 +8,31 @@ phone_index, address_index): no rule decrypts personal data.
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    event,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import ColumnElement, Executable
 
 from silkgate.auth.principal import Principal
 from silkgate.credit import service as credit_service
@@ -163,6 +181,31 @@ def rule_versions(session: Session, zone_code: str, code: str) -> list[RiskRule]
 
 
 # ---------------------------------------------------------------- evaluation
+#
+# Evaluation runs on the ingest path for every decided list, so it is a handful of pre-built Core
+# statements executed with bind parameters on the session's connection (no ORM objects, no
+# autoflush of the pipeline's buffered writes):
+#   1. the list, whether it was evaluated, its lines and their filed reference prices;
+#   2. every figure the rules decide on (distinct buyers per phone, the buyer's orders in the
+#      window, the enterprise's rejections...), each a scalar subquery: one round trip;
+#   3. PRICE_OUTLIER's median, one per distinct HS code and currency of the list;
+#   4. the evaluation record.
+# Every history look-up is an index range scan bounded by its key and window (see the composite
+# indexes on `declarations` and `declaration_lines`), so a list's cost does not grow with the
+# history kept. Evidence is looked up, and the ORM used, only when a rule fires (rare).
+
+T = cast(Table, Declaration.__table__)
+LINES = cast(Table, DeclarationLine.__table__)
+EVALUATIONS = cast(Table, RiskEvaluation.__table__)
+COMMODITIES = cast(Table, Commodity.__table__)
+ROLES = cast(Table, EnterpriseRole.__table__)
+SAFETY = cast(Table, ProductSafetyAlert.__table__)
+H = T.alias("h")  # history: other declarations the figures count
+P = T.alias("p")  # the payment of the evaluated list's order
+BY_ID = COMMODITIES.alias("by_id")  # a line's filed commodity, by its commodity id
+BY_ITEM = COMMODITIES.alias("by_item")  # else by the seller's item number
+# PRICE_OUTLIER compares with the median of at most this many recent same-HS, same-currency prices.
+PRICE_SAMPLES = 500
 
 
 @dataclass
@@ -173,28 +216,104 @@ class Finding:
     enterprise_id: int | None
 
 
-Check = Callable[[Session, Declaration, list[DeclarationLine], dict[str, Any]], list[Finding]]
+class ListFacts(NamedTuple):
+    """The columns of the list under evaluation the rules read (blind indexes, no personal data)."""
+
+    id: int
+    zone_code: str | None
+    direction: str
+    kind: str
+    business_no: str
+    ebp_code: str | None
+    ebc_code: str | None
+    ebp_enterprise_id: int | None
+    ebc_enterprise_id: int | None
+    order_no: str | None
+    buyer_id_index: str | None
+    phone_index: str | None
+    address_index: str | None
+    value_cny: Decimal | None
+    goods_value: Decimal | None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A filed commodity's reference price (UNDERVALUED / OVER_INVOICED)."""
+
+    unit_price: Decimal
+    currency: str
+
+
+class LineFacts(NamedTuple):
+    """The columns of a goods line the rules read, with its filed commodity's reference price."""
+
+    g_num: int
+    item_no: str | None
+    item_name: str | None
+    g_name: str | None
+    hs_code: str | None
+    price: Decimal | None
+    total_price: Decimal | None
+    currency: str | None
+    commodity_id: int | None
+    reference: Reference | None
+
+
+@dataclass
+class Evaluation:
+    """One list under evaluation: its facts and lines, the figures the rules decide on, the clock."""
+
+    session: Session
+    conn: Connection
+    decl: ListFacts
+    lines: list[LineFacts]
+    figures: dict[str, Any]
+    now: dt.datetime
+
+    def since(self, days: int) -> dt.datetime:
+        return self.now - dt.timedelta(days=days)
+
+    def run(self, statement: Executable, **params: Any) -> Any:
+        """Execute a pre-built Core statement (its Result)."""
+        return self.conn.execute(statement, params)
+
+
+Check = Callable[[Evaluation, dict[str, Any]], list[Finding]]
 
 
 def _since(days: int) -> dt.datetime:
     return now_utc() - dt.timedelta(days=days)
 
 
-def _import_lists(zone_code: str | None) -> Any:
+def _const(value: str) -> ColumnElement[Any]:
+    """A code constant written into the statement's SQL: a bound parameter costs its processing at
+    every execution (the figures statement would carry dozens)."""
+    assert value == "" or value.isidentifier()
+    return literal_column(f"'{value}'")
+
+
+def _in_constants(column: ColumnElement[Any], values: tuple[str, ...]) -> ColumnElement[bool]:
+    """`column IN (...)` of code constants written into the statement's SQL, so that it compiles
+    once (an IN of bound values is expanded again at every execution)."""
+    return column.in_([_const(v) for v in values])
+
+
+def _import_lists(table: Any = T) -> ColumnElement[bool]:
+    """The zone's import lists that reached customs (`zone_code` bound at execution)."""
     return and_(
-        Declaration.zone_code == zone_code,
-        Declaration.direction == "import",
-        Declaration.kind == "inventory",
-        Declaration.status.in_(LIVE_STATUSES),
+        table.c.zone_code == bindparam("zone_code"),
+        table.c.direction == _const("import"),
+        table.c.kind == _const("inventory"),
+        _in_constants(table.c.status, LIVE_STATUSES),
     )
 
 
-def _value_cny() -> Any:
+def _value_cny(table: Any = T) -> ColumnElement[Any]:
     """The list's value in CNY: set at the decision; before it, the declared goods value (CNY lists)."""
-    return func.coalesce(Declaration.value_cny, Declaration.goods_value)
+    return func.coalesce(table.c.value_cny, table.c.goods_value)
 
 
-def _current_value(decl: Declaration, lines: list[DeclarationLine]) -> Decimal:
+def _current_value(decl: ListFacts, lines: list[LineFacts]) -> Decimal:
     """The list being decided: its value is set only at the decision, so add up its goods lines."""
     value = decl.value_cny if decl.value_cny is not None else decl.goods_value
     if value is not None:
@@ -207,41 +326,237 @@ def _short(index: str) -> str:
     return index[:12]
 
 
-def _distinct_buyers_by(session: Session, decl: Declaration, column: Any, value: str, days: int) -> int:
-    return int(
-        session.scalar(
-            select(func.count(func.distinct(Declaration.buyer_id_index))).where(
-                _import_lists(decl.zone_code),
-                column == value,
-                Declaration.created_at >= _since(days),
-            )
+# 1. The list, whether it was evaluated, and one row per goods line (none: one row of NULLs) with
+#    its filed commodity: by the line's commodity id, else by the seller's item number.
+_SELECT_LIST = (
+    select(
+        *(T.c[name] for name in ListFacts._fields),
+        EVALUATIONS.c.hit_count,
+        *(LINES.c[name] for name in LineFacts._fields if name != "reference"),
+        BY_ID.c.unit_price.label("by_id_price"),
+        BY_ID.c.currency.label("by_id_currency"),
+        BY_ITEM.c.unit_price.label("by_item_price"),
+        BY_ITEM.c.currency.label("by_item_currency"),
+    )
+    .select_from(
+        T.outerjoin(EVALUATIONS, EVALUATIONS.c.declaration_id == T.c.id)
+        .outerjoin(LINES, LINES.c.declaration_id == T.c.id)
+        .outerjoin(BY_ID, BY_ID.c.id == LINES.c.commodity_id)
+        .outerjoin(
+            BY_ITEM,
+            and_(
+                LINES.c.commodity_id.is_(None),
+                LINES.c.item_no != _const(""),
+                BY_ITEM.c.enterprise_id == T.c.ebc_enterprise_id,
+                BY_ITEM.c.item_no == LINES.c.item_no,
+            ),
         )
-        or 0
+    )
+    .where(T.c.id == bindparam("declaration_id"))
+    .order_by(LINES.c.g_num)
+)
+_SELECT_EVALUATED = select(EVALUATIONS.c.hit_count).where(
+    EVALUATIONS.c.declaration_id == bindparam("declaration_id")
+)
+_INSERT_EVALUATION = insert(EVALUATIONS)
+_FACTS = len(ListFacts._fields)
+_LINE_FIELDS = len(LineFacts._fields) - 1
+
+
+def _line_of(row: Any) -> LineFacts | None:
+    """A goods line of a `_SELECT_LIST` row (None: the list has no lines)."""
+    values = row[_FACTS + 1 : _FACTS + 1 + _LINE_FIELDS]
+    if values[0] is None:
+        return None
+    reference = None
+    if row.by_id_price is not None:
+        reference = Reference(row.by_id_price, row.by_id_currency)
+    elif row.by_item_price is not None:
+        reference = Reference(row.by_item_price, row.by_item_currency)
+    return LineFacts._make((*values, reference))
+
+
+# 2. The figures. Each rule's window is its own bound `since_<CODE>`; the list's columns are bound
+#    by name (zone_code, declaration_id, phone_index, buyer_id_index, order_no...).
+
+
+def _window(code: str) -> Any:
+    return bindparam(f"since_{code}", type_=T.c.created_at.type)
+
+
+def _count_distinct(column: ColumnElement[Any], *where: ColumnElement[bool]) -> Any:
+    return select(func.count(func.distinct(column))).where(*where).scalar_subquery()
+
+
+# The payer on the payment of the list's order (its blind index).
+_PAYER = (
+    select(P.c.buyer_id_index)
+    .where(
+        P.c.kind == _const("payment"),
+        P.c.direction == _const("import"),
+        P.c.order_no == bindparam("order_no"),
+        P.c.ebp_code.is_not_distinct_from(bindparam("ebp_code")),
+    )
+    .limit(1)
+    .scalar_subquery()
+)
+_OF_BUYER = H.c.buyer_id_index == bindparam("buyer_id_index")
+_NOT_THIS_LIST = H.c.id != bindparam("declaration_id")
+_OF_ENTERPRISE = H.c.ebc_enterprise_id == bindparam("ebc_enterprise_id")
+_FIGURES: dict[str, Any] = {
+    # BRUSH_SHARED_PHONE / _ADDRESS: distinct buyers per phone / address.
+    "phone_buyers": _count_distinct(
+        H.c.buyer_id_index,
+        _import_lists(H),
+        H.c.phone_index == bindparam("phone_index"),
+        H.c.created_at >= _window("BRUSH_SHARED_PHONE"),
+    ),
+    "address_buyers": _count_distinct(
+        H.c.buyer_id_index,
+        _import_lists(H),
+        H.c.address_index == bindparam("address_index"),
+        H.c.created_at >= _window("BRUSH_SHARED_ADDRESS"),
+    ),
+    # BRUSH_SHARED_PAYER / PAYER_NOT_BUYER: the payer, and the orders it paid in the window.
+    "payer": _PAYER,
+    "payer_orders": _count_distinct(
+        func.nullif(H.c.order_no, _const("")),
+        H.c.buyer_id_index == _PAYER,
+        H.c.kind == _const("payment"),
+        H.c.direction == _const("import"),
+        H.c.created_at >= _window("BRUSH_SHARED_PAYER"),
+    ),
+    # ORDER_SPLIT: the buyer's other lists with the same seller (the rows only when enough).
+    "split_orders": select(func.count(H.c.id))
+    .where(
+        _import_lists(H),
+        _OF_BUYER,
+        H.c.ebc_code == bindparam("ebc_code"),
+        _NOT_THIS_LIST,
+        H.c.created_at >= _window("ORDER_SPLIT"),
+    )
+    .scalar_subquery(),
+    # UNCONNECTED_CHANNEL: the platform is filed as one.
+    "platform": exists().where(
+        ROLES.c.enterprise_id == bindparam("ebp_enterprise_id"), ROLES.c.role == _const("platform")
+    ),
+    # ROUND_TRIP: the seller exported anything in the window (the goods only when it did).
+    "exported": exists().where(
+        _OF_ENTERPRISE,
+        H.c.direction == _const("export"),
+        H.c.kind == _const("inventory"),
+        H.c.created_at >= _window("ROUND_TRIP"),
+    ),
+    # PRODUCT_SAFETY: the zone's active alerts (read only when there are any).
+    "safety_alerts": select(func.count(SAFETY.c.id))
+    .where(
+        SAFETY.c.zone_code == bindparam("zone_code"),
+        SAFETY.c.active_from <= bindparam("today"),
+        or_(SAFETY.c.active_until.is_(None), SAFETY.c.active_until >= bindparam("today")),
+    )
+    .scalar_subquery(),
+}
+# Figures read together from one scan, each group a one-row derived table.
+_GROUPS = (
+    # BRUSH_SHARED_ID: the buyer's distinct phones and addresses.
+    select(
+        func.count(func.distinct(H.c.phone_index)).label("buyer_phones"),
+        func.count(func.distinct(H.c.address_index)).label("buyer_addresses"),
+    )
+    .where(_import_lists(H), _OF_BUYER, H.c.created_at >= _window("BRUSH_SHARED_ID"))
+    .subquery("buyer_contacts"),
+    # QUOTA_DRAIN: the buyer's other lists and their value.
+    select(
+        func.count(H.c.id).label("quota_orders"),
+        func.coalesce(func.sum(_value_cny(H)), literal_column("0")).label("quota_total"),
+    )
+    .where(_import_lists(H), _OF_BUYER, _NOT_THIS_LIST, H.c.created_at >= _window("QUOTA_DRAIN"))
+    .subquery("buyer_orders"),
+    # REPEAT_VIOLATIONS: the seller's lists and rejected lists, from ix_declarations_ebc_kind_created.
+    select(
+        func.count(H.c.id).label("repeat_lists"),
+        func.count(H.c.id).filter(H.c.status == _const("rejected")).label("repeat_rejected"),
+    )
+    .where(
+        _OF_ENTERPRISE,
+        H.c.kind == _const("inventory"),
+        H.c.created_at >= _window("REPEAT_VIOLATIONS"),
+        H.c.zone_code == bindparam("zone_code"),
+    )
+    .subquery("seller_lists"),
+)
+_SELECT_FIGURES = select(
+    *(figure.label(name) for name, figure in _FIGURES.items()), *(c for group in _GROUPS for c in group.c)
+).select_from(_GROUPS[0].join(_GROUPS[1], true()).join(_GROUPS[2], true()))
+# The rules whose window the figures bind (a rule not enabled binds `now`: an empty range).
+_WINDOWED = (
+    "BRUSH_SHARED_PHONE",
+    "BRUSH_SHARED_ADDRESS",
+    "BRUSH_SHARED_ID",
+    "BRUSH_SHARED_PAYER",
+    "QUOTA_DRAIN",
+    "ORDER_SPLIT",
+    "ROUND_TRIP",
+    "REPEAT_VIOLATIONS",
+)
+
+
+def _window_of(thresholds: dict[str, Any]) -> dt.timedelta:
+    if "window_hours" in thresholds:
+        return dt.timedelta(hours=R.param_int(thresholds, "window_hours"))
+    return dt.timedelta(days=R.param_int(thresholds, "window_days"))
+
+
+def _figures(conn: Connection, decl: ListFacts, rules: list[RuleView], now: dt.datetime) -> dict[str, Any]:
+    params: dict[str, Any] = {f"since_{code}": now for code in _WINDOWED}
+    for view in rules:
+        if view.code in _WINDOWED:
+            params[f"since_{view.code}"] = now - _window_of(view.thresholds)
+    params.update(
+        declaration_id=decl.id,
+        zone_code=decl.zone_code,
+        phone_index=decl.phone_index,
+        address_index=decl.address_index,
+        buyer_id_index=decl.buyer_id_index,
+        order_no=decl.order_no,
+        ebp_code=decl.ebp_code,
+        ebc_code=decl.ebc_code,
+        ebp_enterprise_id=decl.ebp_enterprise_id,
+        ebc_enterprise_id=decl.ebc_enterprise_id,
+        today=credit_service.beijing_today(),
+    )
+    return dict(conn.execute(_SELECT_FIGURES, params).one()._mapping)
+
+
+# Evidence, read only when a rule fires.
+
+
+def _lists_sharing_statement(column: ColumnElement[Any]) -> Select[Any]:
+    return (
+        select(T.c.business_no)
+        .where(_import_lists(), column == bindparam("value"), T.c.created_at >= bindparam("since"))
+        .order_by(T.c.id.desc())
+        .limit(20)
     )
 
 
-def _lists_sharing(session: Session, decl: Declaration, column: Any, value: str, days: int) -> list[str]:
-    """The list numbers behind a brushing finding (looked up only when the rule fires)."""
-    return list(
-        session.scalars(
-            select(Declaration.business_no)
-            .where(_import_lists(decl.zone_code), column == value, Declaration.created_at >= _since(days))
-            .order_by(Declaration.id.desc())
-            .limit(20)
-        )
-    )
+_LISTS_BY_PHONE = _lists_sharing_statement(T.c.phone_index)
+_LISTS_BY_ADDRESS = _lists_sharing_statement(T.c.address_index)
 
 
-def check_shared_phone(
-    session: Session, decl: Declaration, lines: list[DeclarationLine], t: dict[str, Any]
-) -> list[Finding]:
+def check_shared_phone(ev: Evaluation, t: dict[str, Any]) -> list[Finding]:
+    decl = ev.decl
     if not decl.phone_index:
         return []
-    n = _distinct_buyers_by(
-        session, decl, Declaration.phone_index, decl.phone_index, R.param_int(t, "window_days")
-    )
+    n = int(ev.figures["phone_buyers"] or 0)
     if n < R.param_int(t, "max_buyers"):
         return []
+    lists = ev.run(
+        _LISTS_BY_PHONE,
+        zone_code=decl.zone_code,
+        value=decl.phone_index,
+        since=ev.since(R.param_int(t, "window_days")),
+    )
     return [
         Finding(
             f"phone:{decl.phone_index}",
@@ -250,25 +565,26 @@ def check_shared_phone(
                 "phone_index": _short(decl.phone_index),
                 "distinct_buyers": n,
                 "threshold": t["max_buyers"],
-                "lists": _lists_sharing(
-                    session, decl, Declaration.phone_index, decl.phone_index, R.param_int(t, "window_days")
-                ),
+                "lists": list(lists.scalars()),
             },
             decl.ebc_enterprise_id,
         )
     ]
 
 
-def check_shared_address(
-    session: Session, decl: Declaration, lines: list[DeclarationLine], t: dict[str, Any]
-) -> list[Finding]:
+def check_shared_address(ev: Evaluation, t: dict[str, Any]) -> list[Finding]:
+    decl = ev.decl
     if not decl.address_index:
         return []
-    n = _distinct_buyers_by(
-        session, decl, Declaration.address_index, decl.address_index, R.param_int(t, "window_days")
-    )
+    n = int(ev.figures["address_buyers"] or 0)
     if n < R.param_int(t, "max_buyers"):
         return []
+    lists = ev.run(
+        _LISTS_BY_ADDRESS,
+        zone_code=decl.zone_code,
+        value=decl.address_index,
+        since=ev.since(R.param_int(t, "window_days")),
+    )
     return [
         Finding(
             f"address:{decl.address_index}",
@@ -277,34 +593,18 @@ def check_shared_address(
                 "address_index": _short(decl.address_index),
                 "distinct_buyers": n,
                 "threshold": t["max_buyers"],
-                "lists": _lists_sharing(
-                    session,
-                    decl,
-                    Declaration.address_index,
-                    decl.address_index,
-                    R.param_int(t, "window_days"),
-                ),
+                "lists": list(lists.scalars()),
             },
             decl.ebc_enterprise_id,
         )
     ]
 
 
-def check_shared_id(
-    session: Session, decl: Declaration, lines: list[DeclarationLine], t: dict[str, Any]
-) -> list[Finding]:
+def check_shared_id(ev: Evaluation, t: dict[str, Any]) -> list[Finding]:
+    decl = ev.decl
     if not decl.buyer_id_index:
         return []
-    phones, addresses = session.execute(
-        select(
-            func.count(func.distinct(Declaration.phone_index)),
-            func.count(func.distinct(Declaration.address_index)),
-        ).where(
-            _import_lists(decl.zone_code),
-            Declaration.buyer_id_index == decl.buyer_id_index,
-            Declaration.created_at >= _since(R.param_int(t, "window_days")),
-        )
-    ).one()
+    phones, addresses = ev.figures["buyer_phones"], ev.figures["buyer_addresses"]
     worst = max(int(phones or 0), int(addresses or 0))
     if worst < R.param_int(t, "max_contacts"):
         return []
@@ -319,65 +619,48 @@ def check_shared_id(
     ]
 
 
-def _payment_of(session: Session, decl: Declaration) -> Declaration | None:
-    """The payment of the list's order (looked up once per evaluation)."""
-    cache: dict[int, Declaration | None] = session.info.setdefault("risk_payment_of", {})
-    if decl.id in cache:
-        return cache[decl.id]
-    cache.clear()
-    cache[decl.id] = _find_payment(session, decl)
-    return cache[decl.id]
+def _payer_of(ev: Evaluation) -> str | None:
+    """The payer's blind index on the payment of the list's order."""
+    return cast(str | None, ev.figures["payer"]) if ev.decl.order_no else None
 
 
-def _find_payment(session: Session, decl: Declaration) -> Declaration | None:
-    if not decl.order_no:
-        return None
-    return session.scalar(
-        select(Declaration)
-        .where(
-            Declaration.kind == "payment",
-            Declaration.direction == "import",
-            Declaration.order_no == decl.order_no,
-            Declaration.ebp_code == decl.ebp_code,
-        )
-        .limit(1)
-    )
+_ORDERS_OF_PAYER = select(T.c.order_no, T.c.ebp_code).where(
+    T.c.buyer_id_index == bindparam("payer"),
+    T.c.kind == "payment",
+    T.c.direction == "import",
+    T.c.created_at >= bindparam("since"),
+)
+# The lists of those orders, found by order number (ix_declarations_kind_order_no); zone, status and
+# platform are checked on the few rows found, so the planner cannot prefer a scan of the zone's lists.
+_LISTS_OF_ORDERS = select(T.c.buyer_id_index, T.c.zone_code, T.c.direction, T.c.status, T.c.ebp_code).where(
+    T.c.kind == "inventory", T.c.order_no.in_(bindparam("order_nos", expanding=True))
+)
 
 
-def check_shared_payer(
-    session: Session, decl: Declaration, lines: list[DeclarationLine], t: dict[str, Any]
-) -> list[Finding]:
-    payment = _payment_of(session, decl)
-    if payment is None or not payment.buyer_id_index:
+def check_shared_payer(ev: Evaluation, t: dict[str, Any]) -> list[Finding]:
+    decl = ev.decl
+    payer = _payer_of(ev)
+    if not payer or int(ev.figures["payer_orders"] or 0) < R.param_int(t, "max_buyers"):
         return []
-    payer = payment.buyer_id_index
-    since = _since(R.param_int(t, "window_days"))
+    since = ev.since(R.param_int(t, "window_days"))
     # Two indexed look-ups (payments by payer index, then lists by order number), not a join.
-    orders = list(
-        session.execute(
-            select(Declaration.order_no, Declaration.ebp_code).where(
-                Declaration.buyer_id_index == payer,
-                Declaration.kind == "payment",
-                Declaration.direction == "import",
-                Declaration.created_at >= since,
-            )
-        ).tuples()
-    )
+    orders = [(o, e) for o, e in ev.run(_ORDERS_OF_PAYER, payer=payer, since=since)]
     order_nos = {o for o, _ in orders if o}
     if len(order_nos) < R.param_int(t, "max_buyers"):
         return []
-    ebps = {e for _, e in orders}
-    n = int(
-        session.scalar(
-            select(func.count(func.distinct(Declaration.buyer_id_index))).where(
-                Declaration.kind == "inventory",
-                Declaration.order_no.in_(order_nos),
-                Declaration.ebp_code.in_(ebps),
-                _import_lists(decl.zone_code),
-            )
+    ebps = {e for _, e in orders if e is not None}
+    buyers = {
+        buyer
+        for buyer, zone_code, direction, status, ebp_code in ev.run(
+            _LISTS_OF_ORDERS, order_nos=sorted(order_nos)
         )
-        or 0
-    )
+        if buyer is not None
+        and zone_code == decl.zone_code
+        and direction == "import"
+        and status in LIVE_STATUSES
+        and ebp_code in ebps
+    }
+    n = len(buyers)
     if n < R.param_int(t, "max_buyers"):
         return []
     return [
@@ -395,32 +678,36 @@ def check_shared_payer(
     ]
 
 
-def check_payer_not_buyer(
-    session: Session, decl: Declaration, lines: list[DeclarationLine], t: dict[str, Any]
-) -> list[Finding]:
-    payment = _payment_of(session, decl)
-    if (
-        payment is None
-        or not payment.buyer_id_index
-        or not decl.buyer_id_index
-        or decl.ebc_enterprise_id is None
-    ):
+_PAYMENT = T.alias("payment")
+_PAYER_SHARE = (
+    select(
+        func.count(T.c.id),
+        func.count(T.c.id).filter(_PAYMENT.c.buyer_id_index != T.c.buyer_id_index),
+    )
+    .select_from(
+        T.join(_PAYMENT, and_(_PAYMENT.c.order_no == T.c.order_no, _PAYMENT.c.ebp_code == T.c.ebp_code))
+    )
+    .where(
+        _import_lists(),
+        _PAYMENT.c.kind == "payment",
+        T.c.ebc_enterprise_id == bindparam("enterprise_id"),
+        T.c.created_at >= bindparam("since"),
+    )
+)
+
+
+def check_payer_not_buyer(ev: Evaluation, t: dict[str, Any]) -> list[Finding]:
+    decl = ev.decl
+    payer = _payer_of(ev)
+    if not payer or not decl.buyer_id_index or decl.ebc_enterprise_id is None:
         return []
-    if payment.buyer_id_index == decl.buyer_id_index:
+    if payer == decl.buyer_id_index:
         return []
-    pay = aliased(Declaration)
-    total, differing = session.execute(
-        select(
-            func.count(Declaration.id),
-            func.count(Declaration.id).filter(pay.buyer_id_index != Declaration.buyer_id_index),
-        )
-        .join(pay, and_(pay.order_no == Declaration.order_no, pay.ebp_code == Declaration.ebp_code))
-        .where(
-            _import_lists(decl.zone_code),
-            pay.kind == "payment",
-            Declaration.ebc_enterprise_id == decl.ebc_enterprise_id,
-            Declaration.created_at >= _since(R.param_int(t, "window_days")),
-        )
+    total, differing = ev.run(
+        _PAYER_SHARE,
+        zone_code=decl.zone_code,
+        enterprise_id=decl.ebc_enterprise_id,
+        since=ev.since(R.param_int(t, "window_days")),
     ).one()
     total, differing = int(total or 0), int(differing or 0)
     if not R.share_at_least(differing, total, R.param_decimal(t, "min_share"), R.param_int(t, "min_orders")):
@@ -435,24 +722,13 @@ def check_payer_not_buyer(
     ]
 
 
-def check_quota_drain(
-    session: Session, decl: Declaration, lines: list[DeclarationLine], t: dict[str, Any]
-) -> list[Finding]:
+def check_quota_drain(ev: Evaluation, t: dict[str, Any]) -> list[Finding]:
+    decl = ev.decl
     if not decl.buyer_id_index:
         return []
-    count, total = session.execute(
-        select(func.count(Declaration.id), func.coalesce(func.sum(_value_cny()), 0)).where(
-            _import_lists(decl.zone_code),
-            Declaration.buyer_id_index == decl.buyer_id_index,
-            Declaration.id != decl.id,
-            Declaration.created_at >= _since(R.param_int(t, "window_days")),
-        )
-    ).one()
-    count = int(count or 0) + 1
-    total_cny = Decimal(str(total or 0)) + _current_value(decl, lines)
-    if not R.drains_quota(
-        int(count or 0), total_cny, R.param_int(t, "min_orders"), R.param_decimal(t, "quota_share")
-    ):
+    count = int(ev.figures["quota_orders"] or 0) + 1
+    total_cny = Decimal(str(ev.figures["quota_total"] or 0)) + _current_value(decl, ev.lines)
+    if not R.drains_quota(count, total_cny, R.param_int(t, "min_orders"), R.param_decimal(t, "quota_share")):
         return []
     return [
         Finding(
@@ -464,26 +740,40 @@ def check_quota_drain(
     ]
 
 
-def check_order_split(
-    session: Session, decl: Declaration, lines: list[DeclarationLine], t: dict[str, Any]
-) -> list[Finding]:
+_BUYER_ORDERS_WITH_SELLER = (
+    select(T.c.business_no, _value_cny())
+    .where(
+        _import_lists(),
+        T.c.buyer_id_index == bindparam("buyer"),
+        T.c.ebc_code == bindparam("ebc_code"),
+        T.c.id != bindparam("declaration_id"),
+        T.c.created_at >= bindparam("since"),
+    )
+    .order_by(T.c.id)
+)
+
+
+def check_order_split(ev: Evaluation, t: dict[str, Any]) -> list[Finding]:
+    decl = ev.decl
     if not decl.buyer_id_index or decl.ebc_code is None:
         return []
-    since = now_utc() - dt.timedelta(hours=R.param_int(t, "window_hours"))
-    rows: list[tuple[str, Any]] = list(
-        session.execute(
-            select(Declaration.business_no, _value_cny()).where(
-                _import_lists(decl.zone_code),
-                Declaration.buyer_id_index == decl.buyer_id_index,
-                Declaration.ebc_code == decl.ebc_code,
-                Declaration.id != decl.id,
-                Declaration.created_at >= since,
-            )
-        ).tuples()
-    )
-    rows.append((decl.business_no, _current_value(decl, lines)))
+    min_orders = R.param_int(t, "min_orders")
+    if int(ev.figures["split_orders"] or 0) + 1 < min_orders:
+        return []  # fewer orders than the pattern needs: no need for their values
+    rows: list[tuple[str, Any]] = [
+        (b, v)
+        for b, v in ev.run(
+            _BUYER_ORDERS_WITH_SELLER,
+            zone_code=decl.zone_code,
+            buyer=decl.buyer_id_index,
+            ebc_code=decl.ebc_code,
+            declaration_id=decl.id,
+            since=ev.now - dt.timedelta(hours=R.param_int(t, "window_hours")),
+        )
+    ]
+    rows.append((decl.business_no, _current_value(decl, ev.lines)))
     values = [Decimal(str(v or 0)) for _, v in rows]
-    if not R.split_pattern(values, R.param_int(t, "min_orders")):
+    if not R.split_pattern(values, min_orders):
         return []
     return [
         Finding(
@@ -496,38 +786,26 @@ def check_order_split(
     ]
 
 
-def _references(session: Session, decl: Declaration, lines: list[DeclarationLine]) -> dict[int, Commodity]:
+def _references(ev: Evaluation) -> dict[int, Reference]:
     """The filed commodity of each line (by its commodity id, else the seller's item number)."""
-    by_id = {ln.commodity_id for ln in lines if ln.commodity_id}
-    by_item = {ln.item_no for ln in lines if not ln.commodity_id and ln.item_no}
-    found: dict[int, Commodity] = {}
-    if by_id:
-        for c in session.scalars(select(Commodity).where(Commodity.id.in_(by_id))):
-            for ln in lines:
-                if ln.commodity_id == c.id:
-                    found[ln.g_num] = c
-    if by_item and decl.ebc_enterprise_id is not None:
-        for c in session.scalars(
-            select(Commodity).where(
-                Commodity.enterprise_id == decl.ebc_enterprise_id, Commodity.item_no.in_(by_item)
-            )
-        ):
-            for ln in lines:
-                if not ln.commodity_id and ln.item_no == c.item_no:
-                    found[ln.g_num] = c
+    found: dict[int, Reference] = {}
+    for ln in ev.lines:  # by commodity id first, as they take precedence
+        if ln.commodity_id and ln.reference is not None:
+            found[ln.g_num] = ln.reference
+    if ev.decl.ebc_enterprise_id is not None:
+        for ln in ev.lines:
+            if not ln.commodity_id and ln.item_no and ln.reference is not None:
+                found[ln.g_num] = ln.reference
     return found
 
 
-def _mispriced(
-    session: Session,
-    decl: Declaration,
-    lines: list[DeclarationLine],
-    test: Callable[[Decimal, Decimal], bool],
-    word: str,
-) -> list[Finding]:
-    refs = _references(session, decl, lines)
+def _mispriced(ev: Evaluation, test: Callable[[Decimal, Decimal], bool], word: str) -> list[Finding]:
+    decl = ev.decl
+    refs = _references(ev)
+    if not refs:
+        return []
     bad = []
-    for ln in lines:
+    for ln in ev.lines:
         ref = refs.get(ln.g_num)
         if ref is None or ln.price is None or (ln.currency and ln.currency != ref.currency):
             continue
@@ -552,50 +830,141 @@ def _mispriced(
     ]
 
 
-def check_undervalued(
-    session: Session, decl: Declaration, lines: list[DeclarationLine], t: dict[str, Any]
-) -> list[Finding]:
+def check_undervalued(ev: Evaluation, t: dict[str, Any]) -> list[Finding]:
     ratio = R.param_decimal(t, "min_ratio")
-    return _mispriced(session, decl, lines, lambda p, ref: R.is_undervalued(p, ref, ratio), "明显低于")
+    return _mispriced(ev, lambda p, ref: R.is_undervalued(p, ref, ratio), "明显低于")
 
 
-def check_over_invoiced(
-    session: Session, decl: Declaration, lines: list[DeclarationLine], t: dict[str, Any]
-) -> list[Finding]:
+def check_over_invoiced(ev: Evaluation, t: dict[str, Any]) -> list[Finding]:
     ratio = R.param_decimal(t, "max_ratio")
-    return _mispriced(session, decl, lines, lambda p, ref: R.is_over_invoiced(p, ref, ratio), "明显高于")
+    return _mispriced(ev, lambda p, ref: R.is_over_invoiced(p, ref, ratio), "明显高于")
 
 
-def check_price_outlier(
-    session: Session, decl: Declaration, lines: list[DeclarationLine], t: dict[str, Any]
-) -> list[Finding]:
+def _price_reference_statement(*, null_currency: bool) -> Select[Any]:
+    """The median of the positive prices among the last PRICE_SAMPLES same-HS, same-currency lines
+    of the zone's lists of that direction in the window, worked out by the database: a backward walk
+    of ix_declaration_lines_hs_currency_decl_price that stops after PRICE_SAMPLES lines, answering
+    the one or two middle positive prices (ascending) with the number of samples (non-null prices)
+    and of positive prices. No window functions: they cost more than the walk itself on SQLite."""
+    currency = LINES.c.currency.is_(None) if null_currency else LINES.c.currency == bindparam("currency")
+    recent = (
+        select(LINES.c.price.label("price"))
+        .select_from(LINES.join(T, T.c.id == LINES.c.declaration_id))
+        .where(
+            LINES.c.hs_code == bindparam("hs_code"),
+            currency,
+            T.c.zone_code == bindparam("zone_code"),
+            T.c.direction == bindparam("direction"),
+            T.c.kind == _const("inventory"),
+            T.c.id != bindparam("declaration_id"),
+            T.c.created_at >= bindparam("since"),
+        )
+        .order_by(LINES.c.declaration_id.desc())
+        .limit(PRICE_SAMPLES)
+        .cte("recent")
+    )
+    usable = select(func.count()).select_from(recent).where(recent.c.price > 0).scalar_subquery()
+    samples = select(func.count(recent.c.price)).select_from(recent).scalar_subquery()
+    return (
+        select(recent.c.price, samples.label("samples"), usable.label("usable"))
+        .where(recent.c.price > 0)
+        .order_by(recent.c.price)
+        .limit(2)
+        .offset((usable - 1) // 2)
+    )
+
+
+_PRICE_REFERENCE = _price_reference_statement(null_currency=False)
+_PRICE_REFERENCE_NO_CURRENCY = _price_reference_statement(null_currency=True)
+
+# On SQLite a list's row is wide (its JSON head, lines and checks spill onto overflow pages), so
+# reading its created_at for every walked line costs more than the rest of the walk; the
+# statement there reads zone, direction, kind and created_at from a covering index keyed by id.
+# SQLite always looks a row up by rowid when it can, so the index is named (INDEXED BY); until a
+# database has it, the portable statement above runs.
+SQLITE_PRICE_INDEX = "ix_declarations_id_zone_direction_kind_created"
+_SQLITE_PRICE_INDEX_KEY = "silkgate.risk.sqlite_price_index"
+_SQLITE_PRICE_REFERENCE = (
+    text(
+        f"""
+WITH recent AS (
+    SELECT l.price AS price
+    FROM declaration_lines AS l
+    JOIN declarations AS d INDEXED BY {SQLITE_PRICE_INDEX} ON d.id = l.declaration_id
+    WHERE l.hs_code = :hs_code AND l.currency IS :currency
+      AND d.zone_code = :zone_code AND d.direction = :direction AND d.kind = 'inventory'
+      AND d.id != :declaration_id AND d.created_at >= :since
+    ORDER BY l.declaration_id DESC
+    LIMIT {PRICE_SAMPLES}
+)
+SELECT price,
+       (SELECT count(price) FROM recent) AS samples,
+       (SELECT count(*) FROM recent WHERE price > 0) AS usable
+FROM recent
+WHERE price > 0
+ORDER BY price
+LIMIT 2 OFFSET ((SELECT count(*) FROM recent WHERE price > 0) - 1) / 2
+"""
+    )
+    .bindparams(bindparam("since", type_=T.c.created_at.type))
+    .columns(price=LINES.c.price.type, samples=Integer(), usable=Integer())
+)
+
+
+def _price_reference_for(conn: Connection, *, null_currency: bool) -> Executable:
+    if conn.dialect.name == "sqlite":
+        hinted = conn.info.get(_SQLITE_PRICE_INDEX_KEY)
+        if hinted is None:
+            found = conn.exec_driver_sql(
+                "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (SQLITE_PRICE_INDEX,)
+            ).first()
+            hinted = conn.info[_SQLITE_PRICE_INDEX_KEY] = found is not None
+        if hinted:
+            return _SQLITE_PRICE_REFERENCE
+    return _PRICE_REFERENCE_NO_CURRENCY if null_currency else _PRICE_REFERENCE
+
+
+@dataclass(frozen=True)
+class PriceReference:
+    median: Decimal | None
+    usable: int  # positive prices among the samples
+    samples: int  # non-null prices among the last PRICE_SAMPLES lines
+
+
+def _price_reference(
+    ev: Evaluation, hs_code: str, currency: str | None, since: dt.datetime
+) -> PriceReference:
+    rows = ev.run(
+        _price_reference_for(ev.conn, null_currency=currency is None),
+        hs_code=hs_code,
+        currency=currency,
+        zone_code=ev.decl.zone_code,
+        direction=ev.decl.direction,
+        declaration_id=ev.decl.id,
+        since=since,
+    ).all()
+    if not rows:
+        return PriceReference(None, 0, 0)
+    usable = int(rows[0].usable)
+    # The median of the positive samples: the middle one, or the mean of the middle two.
+    middle = [Decimal(str(r.price)) for r in rows[: 2 - usable % 2]]
+    return PriceReference(Decimal(str(statistics.median(middle))), usable, int(rows[0].samples))
+
+
+def check_price_outlier(ev: Evaluation, t: dict[str, Any]) -> list[Finding]:
+    decl = ev.decl
     bad = []
-    since = _since(R.param_int(t, "window_days"))
-    for ln in lines:
+    since = ev.since(R.param_int(t, "window_days"))
+    factor, min_samples = R.param_decimal(t, "factor"), R.param_int(t, "min_samples")
+    references: dict[tuple[str, str | None], PriceReference] = {}
+    for ln in ev.lines:
         if not ln.hs_code or ln.price is None:
             continue
-        samples = [
-            Decimal(str(p))
-            for p in session.scalars(
-                select(DeclarationLine.price)
-                .join(Declaration, Declaration.id == DeclarationLine.declaration_id)
-                .where(
-                    Declaration.zone_code == decl.zone_code,
-                    Declaration.direction == decl.direction,
-                    Declaration.kind == "inventory",
-                    Declaration.id != decl.id,
-                    Declaration.created_at >= since,
-                    DeclarationLine.hs_code == ln.hs_code,
-                    DeclarationLine.currency == ln.currency,
-                )
-                .order_by(Declaration.id.desc())
-                .limit(500)
-            )
-            if p is not None
-        ]
-        direction = R.outlier_direction(
-            ln.price, samples, R.param_decimal(t, "factor"), R.param_int(t, "min_samples")
-        )
+        key = (ln.hs_code, ln.currency)
+        if key not in references:
+            references[key] = _price_reference(ev, ln.hs_code, ln.currency, since)
+        ref = references[key]
+        direction = R.outlier_against_median(ln.price, ref.median, ref.usable, factor, min_samples)
         if direction:
             bad.append(
                 {
@@ -603,7 +972,7 @@ def check_price_outlier(
                     "hs_code": ln.hs_code,
                     "price": str(ln.price),
                     "direction": direction,
-                    "samples": len(samples),
+                    "samples": ref.samples,
                 }
             )
     if not bad:
@@ -618,17 +987,10 @@ def check_price_outlier(
     ]
 
 
-def check_unconnected_channel(
-    session: Session, decl: Declaration, lines: list[DeclarationLine], t: dict[str, Any]
-) -> list[Finding]:
-    if decl.ebp_enterprise_id is not None:
-        is_platform = session.scalar(
-            select(EnterpriseRole.id).where(
-                EnterpriseRole.enterprise_id == decl.ebp_enterprise_id, EnterpriseRole.role == "platform"
-            )
-        )
-        if is_platform:
-            return []
+def check_unconnected_channel(ev: Evaluation, t: dict[str, Any]) -> list[Finding]:
+    decl = ev.decl
+    if decl.ebp_enterprise_id is not None and ev.figures["platform"]:
+        return []
     code = decl.ebp_code or "（空）"
     return [
         Finding(
@@ -640,30 +1002,42 @@ def check_unconnected_channel(
     ]
 
 
-def check_round_trip(
-    session: Session, decl: Declaration, lines: list[DeclarationLine], t: dict[str, Any]
-) -> list[Finding]:
+def _exports_of(enterprise: ColumnElement[Any]) -> ColumnElement[bool]:
+    return and_(
+        T.c.ebc_enterprise_id == enterprise,
+        T.c.direction == "export",
+        T.c.kind == "inventory",
+        T.c.created_at >= bindparam("since"),
+    )
+
+
+_EXPORTED_ITEM = (
+    select(T.c.business_no)
+    .select_from(T.join(LINES, LINES.c.declaration_id == T.c.id))
+    .where(
+        _exports_of(bindparam("enterprise_id")),
+        LINES.c.item_no == bindparam("item_no"),
+        LINES.c.hs_code == bindparam("hs_code"),
+    )
+    .limit(1)
+)
+
+
+def check_round_trip(ev: Evaluation, t: dict[str, Any]) -> list[Finding]:
+    decl = ev.decl
     if decl.ebc_enterprise_id is None:
         return []
-    keys = {(ln.item_no, ln.hs_code) for ln in lines if ln.item_no and ln.hs_code}
+    keys = {(ln.item_no, ln.hs_code) for ln in ev.lines if ln.item_no and ln.hs_code}
     if not keys:
         return []
-    since = _since(R.param_int(t, "window_days"))
+    if not ev.figures["exported"]:
+        return []  # the seller exported nothing in the window (most importers export nothing)
+    since = ev.since(R.param_int(t, "window_days"))
     matches = []
     for item_no, hs in sorted(keys):
-        exported = session.scalar(
-            select(Declaration.business_no)
-            .join(DeclarationLine, DeclarationLine.declaration_id == Declaration.id)
-            .where(
-                Declaration.direction == "export",
-                Declaration.kind == "inventory",
-                Declaration.ebc_enterprise_id == decl.ebc_enterprise_id,
-                Declaration.created_at >= since,
-                DeclarationLine.item_no == item_no,
-                DeclarationLine.hs_code == hs,
-            )
-            .limit(1)
-        )
+        exported = ev.run(
+            _EXPORTED_ITEM, enterprise_id=decl.ebc_enterprise_id, since=since, item_no=item_no, hs_code=hs
+        ).scalar()
         if exported:
             matches.append({"item_no": item_no, "hs_code": hs, "export_list": exported})
     if not matches:
@@ -678,28 +1052,36 @@ def check_round_trip(
     ]
 
 
-def check_repeat_violations(
-    session: Session, decl: Declaration, lines: list[DeclarationLine], t: dict[str, Any]
-) -> list[Finding]:
-    if decl.ebc_enterprise_id is None:
+def check_repeat_violations(ev: Evaluation, t: dict[str, Any]) -> list[Finding]:
+    if ev.decl.ebc_enterprise_id is None:
         return []
-    return _repeat_violations_of(session, decl.zone_code, decl.ebc_enterprise_id, t)
+    total, rejected = int(ev.figures["repeat_lists"] or 0), int(ev.figures["repeat_rejected"] or 0)
+    return _repeat_violations(ev.decl.ebc_enterprise_id, total, rejected, t)
+
+
+_LISTS_AND_REJECTED = select(func.count(T.c.id), func.count(T.c.id).filter(T.c.status == "rejected")).where(
+    T.c.ebc_enterprise_id == bindparam("enterprise_id"),
+    T.c.kind == "inventory",
+    T.c.created_at >= bindparam("since"),
+    T.c.zone_code == bindparam("zone_code"),
+)
 
 
 def _repeat_violations_of(
-    session: Session, zone_code: str | None, enterprise_id: int, t: dict[str, Any]
+    conn: Connection, zone_code: str | None, enterprise_id: int, t: dict[str, Any], now: dt.datetime
 ) -> list[Finding]:
-    total, rejected = session.execute(
-        select(
-            func.count(Declaration.id), func.count(Declaration.id).filter(Declaration.status == "rejected")
-        ).where(
-            Declaration.zone_code == zone_code,
-            Declaration.kind == "inventory",
-            Declaration.ebc_enterprise_id == enterprise_id,
-            Declaration.created_at >= _since(R.param_int(t, "window_days")),
-        )
+    total, rejected = conn.execute(
+        _LISTS_AND_REJECTED,
+        {
+            "enterprise_id": enterprise_id,
+            "zone_code": zone_code,
+            "since": now - dt.timedelta(days=R.param_int(t, "window_days")),
+        },
     ).one()
-    total, rejected = int(total or 0), int(rejected or 0)
+    return _repeat_violations(enterprise_id, int(total or 0), int(rejected or 0), t)
+
+
+def _repeat_violations(enterprise_id: int, total: int, rejected: int, t: dict[str, Any]) -> list[Finding]:
     if rejected < R.param_int(t, "min_rejected") or not R.share_at_least(
         rejected, total, R.param_decimal(t, "min_share"), 1
     ):
@@ -714,26 +1096,26 @@ def _repeat_violations_of(
     ]
 
 
-def active_safety_alerts(session: Session, zone_code: str | None, today: dt.date) -> list[ProductSafetyAlert]:
-    return list(
-        session.scalars(
-            select(ProductSafetyAlert).where(
-                ProductSafetyAlert.zone_code == zone_code,
-                ProductSafetyAlert.active_from <= today,
-                (ProductSafetyAlert.active_until.is_(None)) | (ProductSafetyAlert.active_until >= today),
-            )
-        )
+_ACTIVE_SAFETY_ALERTS = (
+    select(SAFETY.c.title, SAFETY.c.hs_prefix, SAFETY.c.keyword, SAFETY.c.notice_no)
+    .where(
+        SAFETY.c.zone_code == bindparam("zone_code"),
+        SAFETY.c.active_from <= bindparam("today"),
+        or_(SAFETY.c.active_until.is_(None), SAFETY.c.active_until >= bindparam("today")),
     )
+    .order_by(SAFETY.c.id)
+)
 
 
-def check_product_safety(
-    session: Session, decl: Declaration, lines: list[DeclarationLine], t: dict[str, Any]
-) -> list[Finding]:
-    alerts = active_safety_alerts(session, decl.zone_code, credit_service.beijing_today())
-    if not alerts:
+def check_product_safety(ev: Evaluation, t: dict[str, Any]) -> list[Finding]:
+    decl = ev.decl
+    if not ev.figures["safety_alerts"]:
         return []
+    alerts = ev.run(
+        _ACTIVE_SAFETY_ALERTS, zone_code=decl.zone_code, today=credit_service.beijing_today()
+    ).all()
     found = []
-    for ln in lines:
+    for ln in ev.lines:
         text = f"{ln.item_name or ''} {ln.g_name or ''}"
         for a in alerts:
             by_hs = bool(a.hs_prefix) and (ln.hs_code or "").startswith(a.hs_prefix or "")
@@ -775,11 +1157,28 @@ DECLARATION_CHECKS: dict[str, Check] = {
 _RULES_CACHE = "risk_enabled_rules"
 
 
-def _rules_for(session: Session, zone_code: str) -> list[RiskRule]:
-    """The zone's enabled rules, read once per session (an edit in the session clears it)."""
-    cache: dict[str, list[RiskRule]] = session.info.setdefault(_RULES_CACHE, {})
+@dataclass(frozen=True)
+class RuleView:
+    """An enabled declaration rule as evaluation needs it (plain data, read once per session)."""
+
+    id: int
+    code: str
+    directions: tuple[str, ...]
+    thresholds: dict[str, Any]
+    check: Check
+
+
+def _rules_for(session: Session, zone_code: str) -> list[RuleView]:
+    """The zone's enabled declaration rules, read once per session (an edit in the session clears it)."""
+    cache: dict[str, list[RuleView]] = session.info.setdefault(_RULES_CACHE, {})
     if zone_code not in cache:
-        cache[zone_code] = [r for r in ensure_rules(session, zone_code) if r.enabled]
+        views = []
+        for rule in ensure_rules(session, zone_code):
+            spec = R.CATALOGUE_BY_CODE.get(rule.code)
+            check = DECLARATION_CHECKS.get(rule.code)
+            if rule.enabled and spec is not None and check is not None:
+                views.append(RuleView(rule.id, rule.code, spec.directions, dict(rule.thresholds), check))
+        cache[zone_code] = views
     return cache[zone_code]
 
 
@@ -788,43 +1187,82 @@ def evaluate_declaration(session: Session, declaration: Declaration) -> list[Ris
     raise or extend alerts. Idempotent: a list already evaluated returns its recorded hits."""
     if declaration.kind != "inventory" or not declaration.zone_code:
         return []
-    evaluated: set[int] = session.info.setdefault("risk_evaluated", set())
-    # The rules only read: no flush of the pipeline's buffered writes before each look-up.
-    if declaration.id in evaluated:
-        session.flush()  # rare: evaluated earlier in this session (and maybe rolled back since)
-        evaluated.discard(declaration.id)
-    with session.no_autoflush:
-        if session.get(RiskEvaluation, declaration.id) is not None:
-            evaluated.add(declaration.id)
-            return list(session.scalars(select(RiskHit).where(RiskHit.declaration_id == declaration.id)))
-        lines = list(
-            session.scalars(
-                select(DeclarationLine)
-                .where(DeclarationLine.declaration_id == declaration.id)
-                .order_by(DeclarationLine.g_num)
-            )
-        )
-        hits: list[RiskHit] = []
-        applied: list[int] = []
-        findings: list[tuple[RiskRule, Finding]] = []
-        for rule in _rules_for(session, declaration.zone_code):
-            spec = R.CATALOGUE_BY_CODE.get(rule.code)
-            check = DECLARATION_CHECKS.get(rule.code)
-            if spec is None or check is None or declaration.direction not in spec.directions:
-                continue
-            applied.append(rule.id)
-            findings.extend((rule, f) for f in check(session, declaration, lines, rule.thresholds))
-    for rule, finding in findings:
-        hits.append(_record_hit(session, rule, finding, declaration.id, "declaration"))
-    session.add(
-        RiskEvaluation(
-            declaration_id=declaration.id,
-            zone_code=declaration.zone_code,
-            rule_ids=applied,
-            hit_count=len(hits),
-        )
+    if session.is_modified(declaration):
+        session.flush()  # the rules read the list as stored
+    return evaluate_declaration_id(session, declaration.id)
+
+
+def evaluate_declaration_id(session: Session, declaration_id: int) -> list[RiskHit]:
+    """`evaluate_declaration` for the list with this id (what clearance's decision and the
+    decided-list subscriber call on the ingest path)."""
+    conn = session.connection()
+    rows = conn.execute(_SELECT_LIST, {"declaration_id": declaration_id}).all()
+    if not rows:
+        return []
+    facts = ListFacts(*rows[0][:_FACTS])
+    if facts.kind != "inventory" or not facts.zone_code:
+        return []
+    if rows[0].hit_count is not None:
+        return _recorded_hits(session, declaration_id, rows[0].hit_count)
+    lines = [line for line in map(_line_of, rows) if line is not None]
+    return _evaluate(session, conn, facts, lines)
+
+
+# The lists this session evaluated in its current transaction: the decided-list subscriber skips
+# them without a query (forgotten at commit, and at any rollback, savepoints included).
+_EVALUATED_KEY = "silkgate.risk.evaluated_in_transaction"
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_evaluated(session: Session) -> None:
+    session.info.pop(_EVALUATED_KEY, None)
+
+
+def ensure_evaluated(session: Session, declaration_id: int) -> None:
+    """Evaluate the list unless it already was (no query when this transaction evaluated it, else
+    one primary-key look-up)."""
+    if declaration_id in session.info.get(_EVALUATED_KEY, ()):
+        return
+    conn = session.connection()
+    if conn.execute(_SELECT_EVALUATED, {"declaration_id": declaration_id}).first() is None:
+        evaluate_declaration_id(session, declaration_id)
+
+
+def _recorded_hits(session: Session, declaration_id: int, hit_count: int) -> list[RiskHit]:
+    if not hit_count:
+        return []
+    return list(
+        session.scalars(select(RiskHit).where(RiskHit.declaration_id == declaration_id).order_by(RiskHit.id))
     )
-    evaluated.add(declaration.id)
+
+
+def _evaluate(session: Session, conn: Connection, facts: ListFacts, lines: list[LineFacts]) -> list[RiskHit]:
+    assert facts.zone_code is not None
+    # The rules only read: no flush of the pipeline's buffered writes before a look-up.
+    with session.no_autoflush:
+        rules = [v for v in _rules_for(session, facts.zone_code) if facts.direction in v.directions]
+    now = now_utc()
+    ev = Evaluation(session, conn, facts, lines, _figures(conn, facts, rules, now) if rules else {}, now)
+    findings: list[tuple[RuleView, Finding]] = []
+    for view in rules:
+        findings.extend((view, f) for f in view.check(ev, view.thresholds))
+    hits: list[RiskHit] = []
+    for view, finding in findings:
+        rule = session.get(RiskRule, view.id)
+        assert rule is not None
+        hits.append(_record_hit(session, rule, finding, facts.id, "declaration"))
+    conn.execute(
+        _INSERT_EVALUATION,
+        {
+            "declaration_id": facts.id,
+            "zone_code": facts.zone_code,
+            "rule_ids": [view.id for view in rules],
+            "hit_count": len(hits),
+            "at": now_utc(),
+        },
+    )
+    session.info.setdefault(_EVALUATED_KEY, set()).add(facts.id)
     return hits
 
 
@@ -934,9 +1372,9 @@ class ScanResult:
 def scan(session: Session, zone_code: str, since: dt.datetime | None = None) -> ScanResult:
     """The scheduled run: evaluate lists not yet evaluated (since `since`), then the history rules
     (export without FX, goods never departed, repeated violations per enterprise)."""
-    rules_by_code = {r.code: r for r in _rules_for(session, zone_code)}
+    rules_by_code = {r.code: r for r in ensure_rules(session, zone_code) if r.enabled}
     q = (
-        select(Declaration)
+        select(Declaration.id)
         .outerjoin(RiskEvaluation, RiskEvaluation.declaration_id == Declaration.id)
         .where(
             Declaration.zone_code == zone_code,
@@ -948,8 +1386,8 @@ def scan(session: Session, zone_code: str, since: dt.datetime | None = None) -> 
         q = q.where(Declaration.created_at >= since)
     by_rule: dict[str, int] = {}
     evaluated = 0
-    for decl in session.scalars(q.order_by(Declaration.id)):
-        for hit in evaluate_declaration(session, decl):
+    for declaration_id in list(session.scalars(q.order_by(Declaration.id))):
+        for hit in evaluate_declaration_id(session, declaration_id):
             by_rule[hit.rule_code] = by_rule.get(hit.rule_code, 0) + 1
         evaluated += 1
     for code, missing in (("EXPORT_NO_FX", "collection"), ("EXPORT_NOT_DEPARTED", "departure")):
@@ -983,7 +1421,9 @@ def scan(session: Session, zone_code: str, since: dt.datetime | None = None) -> 
             .distinct()
         )
         for ent_id in [e for e in ent_ids if e is not None]:
-            for finding in _repeat_violations_of(session, zone_code, int(ent_id), rule.thresholds):
+            for finding in _repeat_violations_of(
+                session.connection(), zone_code, int(ent_id), rule.thresholds, now_utc()
+            ):
                 if _scan_finding_is_new(session, rule, finding):
                     _record_hit(session, rule, finding, None, "scan")
                     by_rule["REPEAT_VIOLATIONS"] = by_rule.get("REPEAT_VIOLATIONS", 0) + 1

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from silkgate.declarations.service import flush_pending
 from silkgate.exceptions import FieldError, ValidationFailed
 from silkgate.kit.codelists import country_name, currencies
 from silkgate.models.registry import Enterprise
@@ -204,6 +205,7 @@ def sums_by(
     include_historical: bool = False,
 ) -> dict[tuple[Any, ...], Measures]:
     """Measures summed over [date_from, date_to], grouped by rollup key columns."""
+    flush_pending(session)  # rollup deltas deferred to the end of the transaction
     allowed = OWNER_DIMENSIONS if isinstance(scope, StatsScope) and scope.is_enterprise else ZONE_DIMENSIONS
     if dimension not in allowed:
         raise ValidationFailed(
@@ -284,6 +286,7 @@ def series(
     split_by_mode: bool = False,
 ) -> dict[str, Any]:
     """Value and count per period with year-on-year and period-on-period (环比) change."""
+    flush_pending(session)  # rollup deltas deferred to the end of the transaction
     if granularity not in calc.GRANULARITIES:
         raise ValidationFailed(
             [FieldError("granularity", "bad_granularity", "时间粒度应为 day/week/month/quarter/year")]
@@ -510,6 +513,7 @@ def monthly_totals(
     trade_modes: tuple[str, ...] | None = None,
     include_historical: bool = True,
 ) -> dict[dt.date, Measures]:
+    flush_pending(session)  # rollup deltas deferred to the end of the transaction
     where = _scope_where(scope, "total", filters, include_historical=include_historical)
     if directions:
         where.append(StatRollup.direction.in_(directions))
@@ -527,6 +531,7 @@ def distinct_keys_by_month(
     session: Session, scope: StatsScope, dimension: str, month_from: dt.date, month_to: dt.date
 ) -> dict[dt.date, set[str]]:
     """Keys (sellers, countries, chapters) with trade in each month."""
+    flush_pending(session)  # rollup deltas deferred to the end of the transaction
     where = _scope_where(scope, dimension, Filters(), include_historical=False)
     q = (
         select(StatRollup.period, StatRollup.dim_key)

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from silkgate.declarations.service import defer_write
 from silkgate.events import TradeEvent, TradeLine
 from silkgate.kit.cebtime import to_beijing
 from silkgate.models.trade_stats import StatListLedger, StatRollup
@@ -293,32 +294,77 @@ def rollup_rows(base: Base, cells: Iterable[Cell], source: str = "lists") -> lis
     return rows
 
 
+def _merged(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per cell key, measures added: a multi-row upsert may touch each row only once."""
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = tuple(row[k] for k in KEY_COLUMNS)
+        seen = merged.get(key)
+        if seen is None:
+            merged[key] = dict(row)
+        else:
+            for m in MEASURES:
+                seen[m] = seen[m] + row[m]
+    return list(merged.values())
+
+
 _UPSERTS: dict[str, Any] = {}
+_COLUMNS = (*KEY_COLUMNS, *MEASURES)
 
 
 def _upsert_statement(dialect: str) -> Any:
-    """INSERT ... ON CONFLICT DO UPDATE adding the measures, built once per dialect (hot path)."""
-    stmt = _UPSERTS.get(dialect)
-    if stmt is None:
+    """INSERT ... ON CONFLICT DO UPDATE adding the measures, built once per dialect (hot path).
+
+    PostgreSQL: the rows arrive as one array per column and are zipped by `unnest` — one round trip
+    and one cached statement for any number of rows (an executemany costs a round trip a row).
+    SQLite: an executemany of one cached statement (in-process, no round trips)."""
+    statement = _UPSERTS.get(dialect)
+    if statement is None:
         table: Table = StatRollup.__table__  # type: ignore[assignment]
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        base = insert(table)
-        stmt = base.on_conflict_do_update(
+        base: Any
+        if dialect == "postgresql":
+            base = postgresql.insert(table).from_select(
+                list(_COLUMNS),
+                select(
+                    *(
+                        func.unnest(bindparam(c, type_=postgresql.ARRAY(table.c[c].type))).label(c)
+                        for c in _COLUMNS
+                    )
+                ),
+            )
+        else:
+            base = sqlite.insert(table)
+        statement = _UPSERTS[dialect] = base.on_conflict_do_update(
             index_elements=list(KEY_COLUMNS),
             set_={m: table.c[m] + base.excluded[m] for m in MEASURES},
         )
-        _UPSERTS[dialect] = stmt
-    return stmt
+    return statement
 
 
 def upsert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Add the rows' measures to the existing cells (one batched statement)."""
-    if rows:
-        session.execute(_upsert_statement(session.get_bind().dialect.name), rows)
+    """Add the rows' measures to the existing cells (one statement; rows merged by cell key and in
+    the stable lock order)."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect.name
+    merged = _merged(rows)
+    if dialect == "postgresql":
+        connection.execute(_upsert_statement(dialect), {c: [row[c] for row in merged] for c in _COLUMNS})
+    else:
+        connection.execute(_upsert_statement(dialect), merged)
+
+
+def _write_deferred(session: Session, batches: list[list[dict[str, Any]]]) -> None:
+    upsert_rows(session, [row for rows in batches for row in rows])
 
 
 def apply_cells(session: Session, base: Base, cells: list[Cell]) -> None:
-    upsert_rows(session, rollup_rows(base, cells))
+    """Add a list's cells to the rollups at the end of the transaction, merged with every other
+    list's of the transaction (`declarations.service.defer_write`; readers flush first)."""
+    rows = rollup_rows(base, cells)
+    if rows:
+        defer_write(session, _write_deferred, rows)
 
 
 def ledger_contribution(base: Base, cells: list[Cell]) -> dict[str, Any]:
@@ -326,7 +372,11 @@ def ledger_contribution(base: Base, cells: list[Cell]) -> dict[str, Any]:
 
 
 def read_contribution(ledger: StatListLedger) -> tuple[Base, list[Cell]] | None:
-    raw = ledger.contribution or {}
+    return contribution_of(ledger.contribution)
+
+
+def contribution_of(raw: dict[str, Any] | None) -> tuple[Base, list[Cell]] | None:
+    raw = raw or {}
     if not raw.get("base"):
         return None
     return Base.from_json(raw["base"]), [Cell.from_json(c) for c in raw.get("cells", [])]

@@ -8,9 +8,9 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from silkgate.auth import kinds
@@ -32,9 +32,9 @@ from silkgate.trade_stats.rollup import (
     cells_for_release,
     cells_for_return,
     combine,
+    contribution_of,
     ledger_contribution,
     negate,
-    read_contribution,
     rollup_rows,
     upsert_rows,
 )
@@ -46,10 +46,29 @@ DIRECTIONS = ("import", "export")
 # --- recording ----------------------------------------------------------------------------------
 
 
+LEDGER = cast(Table, StatListLedger.__table__)
+_LEDGER_ROW = select(LEDGER.c.counted, LEDGER.c.contribution).where(
+    LEDGER.c.declaration_id == bindparam("declaration_id")
+)
+_LEDGER_INSERT = insert(LEDGER)
+_LEDGER_UPDATE = (
+    update(LEDGER)
+    .where(LEDGER.c.declaration_id == bindparam("b_declaration_id"))
+    .values(
+        counted=bindparam("b_counted"),
+        contribution=bindparam("b_contribution", type_=LEDGER.c.contribution.type),
+        updated_at=bindparam("b_now"),
+    )
+)
+
+
 def record_trade_event(session: Session, event: TradeEvent) -> None:
-    """Apply one released / withdrawn / returned list to the rollups (inside the caller's transaction)."""
-    ledger = session.get(StatListLedger, event.declaration_id)
-    previous = read_contribution(ledger) if ledger is not None and ledger.counted else None
+    """Apply one released / withdrawn / returned list to the rollups (inside the caller's
+    transaction; Core statements, this runs for every released list)."""
+    connection = session.connection()
+    ledger = connection.execute(_LEDGER_ROW, {"declaration_id": event.declaration_id}).first()
+    previous = contribution_of(ledger.contribution) if ledger is not None and ledger.counted else None
+    exists = ledger is not None
     if event.kind == "released":
         if previous is not None:  # released again after a change: replace what it contributed
             apply_cells(session, previous[0], negate(previous[1]))
@@ -59,11 +78,11 @@ def record_trade_event(session: Session, event: TradeEvent) -> None:
         )
         cells = cells_for_release(event, base.usd_rate)
         apply_cells(session, base, cells)
-        _save_ledger(session, ledger, event, base, cells, counted=True)
+        _save_ledger(session, exists, event, base, cells, counted=True)
     elif event.kind == "withdrawn":
         if previous is not None:
             apply_cells(session, previous[0], negate(previous[1]))
-            _save_ledger(session, ledger, event, previous[0], [], counted=False)
+            _save_ledger(session, exists, event, previous[0], [], counted=False)
     elif event.kind == "returned" and previous is not None:
         base, remaining = previous
         delta = cells_for_return(remaining, event, base)
@@ -71,12 +90,12 @@ def record_trade_event(session: Session, event: TradeEvent) -> None:
             apply_cells(session, base, delta)
             # A fully returned list keeps its (zero-count) contribution so that a later withdrawal
             # still takes off the returned figures it carries.
-            _save_ledger(session, ledger, event, base, combine(remaining, delta), counted=True)
+            _save_ledger(session, exists, event, base, combine(remaining, delta), counted=True)
 
 
 def _save_ledger(
     session: Session,
-    ledger: StatListLedger | None,
+    exists: bool,
     event: TradeEvent,
     base: Base,
     cells: list[Cell],
@@ -84,19 +103,28 @@ def _save_ledger(
     counted: bool,
 ) -> None:
     contribution = ledger_contribution(base, cells) if cells else {}
-    if ledger is None:
-        session.add(
-            StatListLedger(
-                declaration_id=event.declaration_id,
-                zone_code=event.zone_code,
-                counted=counted,
-                contribution=contribution,
-            )
+    connection = session.connection()
+    if not exists:
+        connection.execute(
+            _LEDGER_INSERT,
+            {
+                "declaration_id": event.declaration_id,
+                "zone_code": event.zone_code,
+                "counted": counted,
+                "contribution": contribution,
+                "updated_at": now_utc(),
+            },
         )
     else:
-        ledger.counted = counted
-        ledger.contribution = contribution
-        ledger.updated_at = now_utc()
+        connection.execute(
+            _LEDGER_UPDATE,
+            {
+                "b_declaration_id": event.declaration_id,
+                "b_counted": counted,
+                "b_contribution": contribution,
+                "b_now": now_utc(),
+            },
+        )
 
 
 # --- who sees what ------------------------------------------------------------------------------
