@@ -15,6 +15,7 @@ from silkgate.auth import kinds
 from silkgate.auth.audit import record_read
 from silkgate.auth.principal import Principal
 from silkgate.credit import rules
+from silkgate.declarations.service import defer_write
 from silkgate.events import TradeEvent
 from silkgate.exceptions import FieldError, Forbidden, InvalidState, NotFound, ValidationFailed
 from silkgate.kit.cebtime import now_utc, to_beijing
@@ -382,7 +383,15 @@ def _count_event(session: Session, event: TradeEvent, counter: str) -> None:
     for enterprise_id in ids:
         total = totals.get(enterprise_id)
         if event.kind != "released" or (total or 0) % RERATE_EVERY == 1:
-            recompute(session, enterprise_id, f"trade:{event.kind}")
+            # at once; in an ingest batch once per enterprise at the batch's commit
+            defer_write(session, _rerate, (enterprise_id, f"trade:{event.kind}"))
+
+
+def _rerate(session: Session, wanted: list[tuple[int, str]]) -> None:
+    """Re-rate each enterprise once, for the last trade fact that asked for it."""
+    triggers = dict(wanted)
+    for enterprise_id, trigger in triggers.items():
+        recompute(session, enterprise_id, trigger)
 
 
 def _is_mismatch(event: TradeEvent) -> bool:
