@@ -88,8 +88,13 @@ def test_change_before_release_replaces_the_list_and_delete_removes_it(
     tx.guids.pop("waybill")
     from silkgate.declarations.synthetic import waybill_xml
 
+    waybill = session.scalar(
+        select(Declaration).where(Declaration.kind == "waybill", Declaration.logistics_no == tx.logistics_no)
+    )
+    assert waybill is not None and waybill.version == 1  # an ORM copy held across the change
     (waybill_changed,) = send(waybill_xml(tx, app_type="2"))
     assert waybill_changed.return_status == "120"
+    assert waybill.version == 2  # the Core update expired it: no stale copy
     tx.guids.pop("inventory")
     receipts = send(inventory_xml(tx, app_type="2"))
     assert receipts[-1].return_status == "800", receipts

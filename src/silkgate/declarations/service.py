@@ -26,6 +26,7 @@ from typing import Any, Protocol, cast
 
 from sqlalchemy import Row, Table, and_, bindparam, delete, event, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from silkgate.auth.principal import Principal
 from silkgate.config import get_settings
@@ -949,6 +950,9 @@ def _store_version(ctx: _Context, doc: ParsedDocument, declaration_id: int) -> N
             row["declaration_id"] = declaration_id
         if rows:
             run(session, _INSERT_LINES, rows)
+    loaded = session.identity_map.get(identity_key(Declaration, declaration_id))
+    if loaded is not None:  # an ORM copy read earlier in the session: the Core update replaced it
+        session.expire(loaded)
     _after_store(ctx, doc, declaration_id, values, status, changed=True)
 
 
