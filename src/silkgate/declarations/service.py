@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
 from sqlalchemy import Row, Table, and_, bindparam, delete, event, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -52,6 +54,7 @@ from silkgate.models.declarations import (
     Declaration,
     DeclarationEvent,
     DeclarationLine,
+    ListHourCount,
     RawMessage,
     Receipt,
 )
@@ -61,6 +64,7 @@ LINES = cast(Table, DeclarationLine.__table__)
 EVENTS = cast(Table, DeclarationEvent.__table__)
 RECEIPTS = cast(Table, Receipt.__table__)
 RAW = cast(Table, RawMessage.__table__)
+LIST_HOURS = cast(Table, ListHourCount.__table__)
 
 # Pre-built statements of the hot path, executed on the session's connection with parameters:
 # no statement construction or ORM execution overhead per message (about 5x cheaper each).
@@ -74,6 +78,12 @@ _UPDATE_RAW_RESPONSE = (
     update(RAW).where(RAW.c.id == bindparam("raw_id")).values(response=bindparam("raw_response"))
 )
 _SELECT_DECLARATION = select(DECLARATIONS).where(DECLARATIONS.c.id == bindparam("_declaration_id"))
+_SELECT_VERSION = select(
+    DECLARATIONS.c.version,
+    DECLARATIONS.c.zone_code,
+    DECLARATIONS.c.ebc_enterprise_id,
+    DECLARATIONS.c.created_at,
+).where(DECLARATIONS.c.id == bindparam("_declaration_id"))
 _SELECT_PRIOR_ANSWER = (
     select(RAW.c.response)
     .where(
@@ -270,6 +280,84 @@ def _pending(session: Session) -> _Pending:
     elif pending.root is None:
         pending.root = root
     return pending
+
+
+# --- lists per enterprise and hour (kept as lists are stored) --------------------------------------
+
+
+def epoch_hour(moment: dt.datetime) -> int:
+    """The UTC hour a moment falls in, as whole hours since 1970-01-01T00:00Z."""
+    return int(moment.timestamp() // 3600)
+
+
+_LIST_HOUR_UPSERTS: dict[str, Any] = {}
+
+
+def _list_hour_upsert(dialect: str) -> Any:
+    statement = _LIST_HOUR_UPSERTS.get(dialect)
+    if statement is None:
+        insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        base = insert_(LIST_HOURS)
+        statement = _LIST_HOUR_UPSERTS[dialect] = base.on_conflict_do_update(
+            index_elements=["zone_code", "enterprise_id", "hour"],
+            set_={"lists": LIST_HOURS.c.lists + base.excluded.lists},
+        )
+    return statement
+
+
+def write_list_hours(connection: Any, items: Iterable[tuple[str, int, int, int]]) -> None:
+    """Add (zone, enterprise, hour, delta) items to the hourly list counts, merged by key."""
+    merged: dict[tuple[str, int, int], int] = {}
+    for zone, enterprise_id, hour, delta in items:
+        merged[(zone, enterprise_id, hour)] = merged.get((zone, enterprise_id, hour), 0) + delta
+    rows = [
+        {"zone_code": z, "enterprise_id": e, "hour": h, "lists": n}
+        for (z, e, h), n in sorted(merged.items())
+        if n
+    ]
+    if rows:
+        connection.execute(_list_hour_upsert(connection.dialect.name), rows)
+
+
+def _write_list_hours(session: Session, items: list[tuple[str, int, int, int]]) -> None:
+    write_list_hours(session.connection(), items)
+
+
+def count_list(
+    session: Session, zone_code: str | None, enterprise_id: int | None, created_at: dt.datetime, delta: int
+) -> None:
+    """A stored inventory list counts in its enterprise's hour (deferred inside `ingest_batch`)."""
+    if zone_code and enterprise_id is not None:
+        defer_write(session, _write_list_hours, (zone_code, enterprise_id, epoch_hour(created_at), delta))
+
+
+def pending_list_hours(session: Session, zone_code: str, enterprise_id: int) -> dict[int, int]:
+    """Counts of this transaction not yet written (an ingest batch writes them at its commits)."""
+    pending: _Pending | None = session.info.get(_PENDING_KEY)
+    found: dict[int, int] = {}
+    if pending is None or pending.root is not session.get_transaction():
+        return found
+    for writer, item in pending.deferred:
+        if writer is _write_list_hours and item[0] == zone_code and item[1] == enterprise_id:
+            found[item[2]] = found.get(item[2], 0) + item[3]
+    return found
+
+
+@event.listens_for(Declaration, "after_insert")
+def _count_orm_list(_mapper: Any, connection: Any, target: Declaration) -> None:
+    """Lists written through the ORM (not the ingest path's Core insert) count at once."""
+    if target.kind == "inventory" and target.zone_code and target.ebc_enterprise_id is not None:
+        write_list_hours(
+            connection, [(target.zone_code, target.ebc_enterprise_id, epoch_hour(target.created_at), 1)]
+        )
+
+
+@event.listens_for(Declaration, "after_delete")
+def _uncount_orm_list(_mapper: Any, connection: Any, target: Declaration) -> None:
+    if target.kind == "inventory" and target.zone_code and target.ebc_enterprise_id is not None:
+        write_list_hours(
+            connection, [(target.zone_code, target.ebc_enterprise_id, epoch_hour(target.created_at), -1)]
+        )
 
 
 def flush_pending(session: Session) -> None:
@@ -919,6 +1007,8 @@ def _store_new(ctx: _Context, doc: ParsedDocument) -> None:
     status = _status_on_arrival(doc)
     values.update(status=status, version=1, created_at=now, updated_at=now, clearance={})
     new_id = int(run(session, _INSERT_DECLARATION, values).scalar_one())
+    if doc.kind == "inventory":
+        count_list(session, values.get("zone_code"), values.get("ebc_enterprise_id"), now, 1)
     if doc.kind in ("inventory", "refund") or (ctx.msg.direction == "export" and doc.lines):
         rows = line_rows(doc)
         for row in rows:
@@ -935,9 +1025,14 @@ def _store_version(ctx: _Context, doc: ParsedDocument, declaration_id: int) -> N
     status = _status_on_arrival(doc)
     values.update(status=status, updated_at=now_for(session), clearance={}, decided_at=None)
     values.pop("raw_message_id", None)
-    version = run(
-        session, select(DECLARATIONS.c.version).where(DECLARATIONS.c.id == declaration_id)
-    ).scalar_one()
+    before = run(session, _SELECT_VERSION, {"_declaration_id": declaration_id}).one()
+    version = before.version
+    if doc.kind == "inventory" and (before.zone_code, before.ebc_enterprise_id) != (
+        values.get("zone_code"),
+        values.get("ebc_enterprise_id"),
+    ):  # the list now counts for another enterprise (or zone)
+        count_list(session, before.zone_code, before.ebc_enterprise_id, before.created_at, -1)
+        count_list(session, values.get("zone_code"), values.get("ebc_enterprise_id"), before.created_at, 1)
     run(
         session,
         _UPDATE_DECLARATION,

@@ -105,7 +105,7 @@ class Declaration(Base):
         Index("ix_declarations_phone_created", "phone_index", "created_at"),
         Index("ix_declarations_address_created", "address_index", "created_at"),
         Index("ix_declarations_buyer_created", "buyer_id_index", "created_at"),
-        # REPEAT_VIOLATIONS counts an enterprise's lists and rejections from the index alone.
+        # REPEAT_VIOLATIONS: an enterprise's lists at the window's first, partial hour (index only).
         Index(
             "ix_declarations_ebc_kind_created",
             "ebc_enterprise_id",
@@ -114,6 +114,8 @@ class Declaration(Base):
             "zone_code",
             "status",
         ),
+        # REPEAT_VIOLATIONS counts an enterprise's rejected lists (few) without walking the others.
+        Index("ix_declarations_ebc_status_kind_created", "ebc_enterprise_id", "status", "kind", "created_at"),
         Index(
             "ix_declarations_ebc_direction_kind_created",
             "ebc_enterprise_id",
@@ -210,6 +212,19 @@ class Declaration(Base):
     updated_at: Mapped[Timestamp]
     decided_at: Mapped[dt.datetime | None]
     released_at: Mapped[dt.datetime | None]
+
+
+class ListHourCount(Base):
+    """How many inventory lists each e-commerce enterprise (ebc) declared in each hour (UTC epoch
+    hours), kept as lists are stored (`declarations.service`): a per-seller count over a window adds
+    up the window's hours instead of counting every list in it (risk rule REPEAT_VIOLATIONS)."""
+
+    __tablename__ = "list_hour_counts"
+
+    zone_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), primary_key=True)
+    hour: Mapped[int] = mapped_column(primary_key=True)  # floor(created_at epoch seconds / 3600)
+    lists: Mapped[int] = mapped_column(default=0)
 
 
 class DeclarationLine(Base):

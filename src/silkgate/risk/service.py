@@ -36,6 +36,7 @@ from sqlalchemy.sql import ColumnElement, Executable
 
 from silkgate.auth.principal import Principal
 from silkgate.credit import service as credit_service
+from silkgate.declarations.service import LIST_HOURS, pending_list_hours
 from silkgate.exceptions import FieldError, Forbidden, InvalidState, NotFound, ValidationFailed
 from silkgate.kit.cebtime import now_utc
 from silkgate.kit.crypto import sm3_hex
@@ -472,18 +473,17 @@ _GROUPS = (
     )
     .where(_import_lists(H), _OF_BUYER, _NOT_THIS_LIST, H.c.created_at >= _window("QUOTA_DRAIN"))
     .subquery("buyer_orders"),
-    # REPEAT_VIOLATIONS: the seller's lists and rejected lists, from ix_declarations_ebc_kind_created.
-    select(
-        func.count(H.c.id).label("repeat_lists"),
-        func.count(H.c.id).filter(H.c.status == _const("rejected")).label("repeat_rejected"),
-    )
+    # REPEAT_VIOLATIONS: the seller's rejected lists (few: ix_declarations_ebc_status_kind_created);
+    # all of its lists come from the hourly counts (`_seller_lists`).
+    select(func.count(H.c.id).label("repeat_rejected"))
     .where(
         _OF_ENTERPRISE,
+        H.c.status == _const("rejected"),
         H.c.kind == _const("inventory"),
         H.c.created_at >= _window("REPEAT_VIOLATIONS"),
         H.c.zone_code == bindparam("zone_code"),
     )
-    .subquery("seller_lists"),
+    .subquery("seller_rejected"),
 )
 _SELECT_FIGURES = select(
     *(figure.label(name) for name, figure in _FIGURES.items()), *(c for group in _GROUPS for c in group.c)
@@ -507,7 +507,9 @@ def _window_of(thresholds: dict[str, Any]) -> dt.timedelta:
     return dt.timedelta(days=R.param_int(thresholds, "window_days"))
 
 
-def _figures(conn: Connection, decl: ListFacts, rules: list[RuleView], now: dt.datetime) -> dict[str, Any]:
+def _figures(
+    session: Session, conn: Connection, decl: ListFacts, rules: list[RuleView], now: dt.datetime
+) -> dict[str, Any]:
     params: dict[str, Any] = {f"since_{code}": now for code in _WINDOWED}
     for view in rules:
         if view.code in _WINDOWED:
@@ -525,7 +527,43 @@ def _figures(conn: Connection, decl: ListFacts, rules: list[RuleView], now: dt.d
         ebc_enterprise_id=decl.ebc_enterprise_id,
         today=credit_service.beijing_today(),
     )
-    return dict(conn.execute(_SELECT_FIGURES, params).one()._mapping)
+    figures = dict(conn.execute(_SELECT_FIGURES, params).one()._mapping)
+    since = params["since_REPEAT_VIOLATIONS"]
+    figures["repeat_lists"] = (
+        _seller_lists(session, conn, decl.zone_code, decl.ebc_enterprise_id, since)
+        if since < now and decl.zone_code and decl.ebc_enterprise_id is not None
+        else 0
+    )
+    return figures
+
+
+_LISTS_BETWEEN = select(func.count(H.c.id)).where(
+    _OF_ENTERPRISE,
+    H.c.kind == _const("inventory"),
+    H.c.created_at >= bindparam("since"),
+    H.c.created_at < bindparam("until"),
+    H.c.zone_code == bindparam("zone_code"),
+)
+_LISTS_FROM_HOUR = select(func.coalesce(func.sum(LIST_HOURS.c.lists), 0)).where(
+    LIST_HOURS.c.zone_code == bindparam("zone_code"),
+    LIST_HOURS.c.enterprise_id == bindparam("ebc_enterprise_id"),
+    LIST_HOURS.c.hour >= bindparam("hour"),
+)
+
+
+def _seller_lists(
+    session: Session, conn: Connection, zone_code: str, enterprise_id: int, since: dt.datetime
+) -> int:
+    """The enterprise's inventory lists in the zone created at or after `since`, exactly, at a cost
+    bounded by one hour of its lists: the partial first hour counted from the index, every whole
+    hour after it from the hourly counts kept at storing (plus this transaction's, not yet written)."""
+    hour = -(-int(since.timestamp()) // 3600)  # the first whole hour at or after `since`
+    boundary = dt.datetime.fromtimestamp(hour * 3600, dt.UTC)
+    params = {"zone_code": zone_code, "ebc_enterprise_id": enterprise_id}
+    partial = conn.execute(_LISTS_BETWEEN, {**params, "since": since, "until": boundary}).scalar_one()
+    whole = conn.execute(_LISTS_FROM_HOUR, {**params, "hour": hour}).scalar_one()
+    pending = sum(n for h, n in pending_list_hours(session, zone_code, enterprise_id).items() if h >= hour)
+    return int(partial) + int(whole) + pending
 
 
 # Evidence, read only when a rule fires.
@@ -1243,7 +1281,9 @@ def _evaluate(session: Session, conn: Connection, facts: ListFacts, lines: list[
     with session.no_autoflush:
         rules = [v for v in _rules_for(session, facts.zone_code) if facts.direction in v.directions]
     now = now_utc()
-    ev = Evaluation(session, conn, facts, lines, _figures(conn, facts, rules, now) if rules else {}, now)
+    ev = Evaluation(
+        session, conn, facts, lines, _figures(session, conn, facts, rules, now) if rules else {}, now
+    )
     findings: list[tuple[RuleView, Finding]] = []
     for view in rules:
         findings.extend((view, f) for f in view.check(ev, view.thresholds))
