@@ -301,9 +301,10 @@ def test_seller_list_count_is_exact_at_any_window_start_and_within_an_ingest_bat
     try:
         declarations.count_list(session, seller.zone_code, seller.id, now_utc(), 1)
         since = hour + dt.timedelta(minutes=30)
-        assert service._seller_lists(session, conn, seller.zone_code, seller.id, since) == _brute_count(
-            session, seller, since
-        ) + 1  # the Core insert of that list is not part of this test: the count is ahead by it
+        assert (
+            service._seller_lists(session, conn, seller.zone_code, seller.id, since)
+            == _brute_count(session, seller, since) + 1
+        )  # the Core insert of that list is not part of this test: the count is ahead by it
     finally:
         pending.batching = False
     declarations.flush_pending(session)
