@@ -14,30 +14,13 @@ from sqlalchemy import Index, event, func, select, update
 
 from credit.support import agency, declare
 from factories import make_commodity, make_enterprise
+from risk.support import codes, only, seller_and_platform
 from silkgate.kit.cebtime import now_utc
 from silkgate.models.declarations import Declaration, DeclarationLine
 from silkgate.models.risk import RiskEvaluation, RiskHit
 from silkgate.risk import rules as R
 from silkgate.risk import service
 from silkgate.risk.subscribers import evaluate_decided_list
-
-
-def codes(hits):
-    return {h.rule_code for h in hits}
-
-
-def only(session, zone, *keep):
-    """Disable every rule but `keep`."""
-    office = agency(session, "zone_office", zone)
-    for rule in service.ensure_rules(session, zone):
-        if rule.code not in keep and rule.enabled:
-            service.edit_rule(
-                session, office, rule.code, enabled=False, thresholds=rule.thresholds, note="测试隔离"
-            )
-
-
-def _pair(session):
-    return make_enterprise(session, roles=("seller",)), make_enterprise(session, roles=("platform",))
 
 
 def _evaluations(session, declaration_id):
@@ -67,7 +50,7 @@ class _Statements:
 
 
 def test_evaluation_by_id_records_the_same_hits_and_is_idempotent(session):
-    seller, platform = _pair(session)
+    seller, platform = seller_and_platform(session)
     only(session, seller.zone_code, "UNCONNECTED_CHANNEL", "BRUSH_SHARED_PHONE")
     for i in range(4):
         declare(session, seller, ebp=platform, buyer=f"11010119900201{i:04d}", phone="13922220000")
@@ -83,7 +66,7 @@ def test_evaluation_by_id_records_the_same_hits_and_is_idempotent(session):
 
 
 def test_subscriber_skips_without_a_query_a_list_this_transaction_evaluated(session):
-    seller, platform = _pair(session)
+    seller, platform = seller_and_platform(session)
     listed = declare(session, seller, ebp=platform)
     service.evaluate_declaration_id(session, listed.id)
     with _Statements(session) as sent:
@@ -105,7 +88,7 @@ def test_subscriber_evaluates_a_list_clearance_did_not(session):
 
 
 def test_an_evaluation_rolled_back_with_its_savepoint_is_made_again(session):
-    seller, platform = _pair(session)
+    seller, platform = seller_and_platform(session)
     listed = declare(session, seller, ebp=platform)
     savepoint = session.begin_nested()
     service.evaluate_declaration_id(session, listed.id)
@@ -116,7 +99,7 @@ def test_an_evaluation_rolled_back_with_its_savepoint_is_made_again(session):
 
 
 def test_each_rule_counts_only_its_window(session):
-    seller, platform = _pair(session)
+    seller, platform = seller_and_platform(session)
     only(session, seller.zone_code, "BRUSH_SHARED_PHONE", "QUOTA_DRAIN")
     old = now_utc() - dt.timedelta(days=40)
     declare(session, seller, ebp=platform, buyer="110101199002020000", phone="13933330000", created_at=old)
@@ -160,7 +143,7 @@ def _line(price, hs="6403990090"):
     ],
 )
 def test_price_median_is_the_median_of_the_samples(session, prices):
-    seller, platform = _pair(session)
+    seller, platform = seller_and_platform(session)
     only(session, seller.zone_code, "PRICE_OUTLIER")
     for p in prices:
         declare(session, seller, ebp=platform, lines=[_line(Decimal(p) if p is not None else None)])
@@ -182,7 +165,7 @@ def test_price_median_is_the_median_of_the_samples(session, prices):
 
 
 def test_price_median_takes_only_the_latest_samples(session):
-    seller, platform = _pair(session)
+    seller, platform = seller_and_platform(session)
     only(session, seller.zone_code, "PRICE_OUTLIER")
     cheap = service.PRICE_SAMPLES + 1  # with these the median would be 1
     declare(session, seller, ebp=platform, lines=[_line(Decimal("1")) for _ in range(cheap)])
@@ -197,7 +180,7 @@ def test_price_median_takes_only_the_latest_samples(session):
 
 
 def test_price_outlier_compares_lines_without_currency_among_themselves(session):
-    seller, platform = _pair(session)
+    seller, platform = seller_and_platform(session)
     only(session, seller.zone_code, "PRICE_OUTLIER")
     for p in ("100", "110", "95", "105", "98", "102", "99", "101"):
         declare(session, seller, ebp=platform, lines=[_line(Decimal(p), hs="9503008900")])
@@ -216,7 +199,7 @@ def test_price_outlier_compares_lines_without_currency_among_themselves(session)
 
 
 def test_reference_price_by_the_sellers_item_number(session):
-    seller, platform = _pair(session)
+    seller, platform = seller_and_platform(session)
     only(session, seller.zone_code, "UNDERVALUED", "OVER_INVOICED")
     goods = make_commodity(session, seller, unit_price=Decimal("200"))
     cheap = declare(session, seller, ebp=platform, lines=[{"item_no": goods.item_no, "price": Decimal("80")}])
@@ -232,7 +215,7 @@ def test_sqlite_reads_walked_lists_from_the_covering_index(session, backend):
         assert service._price_reference_for(conn, null_currency=False) is service._PRICE_REFERENCE
         assert service._price_reference_for(conn, null_currency=True) is service._PRICE_REFERENCE_NO_CURRENCY
         return
-    seller, platform = _pair(session)
+    seller, platform = seller_and_platform(session)
     for p in ("100", "110", "95", "0", None, "98", "102", "99", "101", "97"):
         declare(session, seller, ebp=platform, lines=[_line(Decimal(p) if p is not None else None)])
     listed = declare(session, seller, ebp=platform, lines=[_line(Decimal("900"))])
@@ -284,7 +267,7 @@ def test_seller_list_count_is_exact_at_any_window_start_and_within_an_ingest_bat
     counting the lists themselves."""
     from silkgate.declarations import service as declarations
 
-    seller, platform = _pair(session)
+    seller, platform = seller_and_platform(session)
     hour = dt.datetime.fromtimestamp((int(now_utc().timestamp()) // 3600 - 48) * 3600, dt.UTC)
     offsets = (-70, -1, 0, 1, 59, 60, 61, 125, 24 * 60 + 7)  # minutes around hour boundaries
     for minutes in offsets:

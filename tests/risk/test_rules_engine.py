@@ -8,32 +8,13 @@ from decimal import Decimal
 
 from credit.support import agency, declare
 from factories import make_commodity, make_enterprise
+from risk.support import codes, only, seller_and_platform
 from silkgate.kit.cebtime import now_utc
 from silkgate.risk import service
 
 
-def codes(hits):
-    return {h.rule_code for h in hits}
-
-
-def only(session, zone, *keep):
-    """Disable every rule but `keep` so each test sees one rule at work."""
-    office = agency(session, "zone_office", zone)
-    for rule in service.ensure_rules(session, zone):
-        if rule.code not in keep and rule.enabled:
-            service.edit_rule(
-                session, office, rule.code, enabled=False, thresholds=rule.thresholds, note="测试隔离"
-            )
-
-
-def _platform_pair(session):
-    seller = make_enterprise(session, roles=("seller",))
-    platform = make_enterprise(session, roles=("platform",))
-    return seller, platform
-
-
 def test_shared_phone_triggers_at_threshold_and_not_below(session):
-    seller, platform = _platform_pair(session)
+    seller, platform = seller_and_platform(session)
     only(session, seller.zone_code, "BRUSH_SHARED_PHONE")
     for i in range(4):
         declare(session, seller, ebp=platform, buyer=f"11010119900101{i:04d}", phone="13911112222")
@@ -50,7 +31,7 @@ def test_shared_phone_triggers_at_threshold_and_not_below(session):
 
 
 def test_shared_address_triggers_with_many_buyers_at_one_address(session):
-    seller, platform = _platform_pair(session)
+    seller, platform = seller_and_platform(session)
     only(session, seller.zone_code, "BRUSH_SHARED_ADDRESS")
     addr = "山西省运城市盐湖区解放路88号3单元"
     last = None
@@ -71,7 +52,7 @@ def test_shared_address_triggers_with_many_buyers_at_one_address(session):
 
 
 def test_shared_id_triggers_when_one_id_uses_many_phones(session):
-    seller, platform = _platform_pair(session)
+    seller, platform = seller_and_platform(session)
     only(session, seller.zone_code, "BRUSH_SHARED_ID")
     last = None
     for i in range(4):
@@ -90,7 +71,7 @@ def _paid(session, seller, platform, buyer, payer, order_no):
 
 
 def test_shared_payer_triggers_when_one_payer_pays_for_many_buyers(session):
-    seller, platform = _platform_pair(session)
+    seller, platform = seller_and_platform(session)
     only(session, seller.zone_code, "BRUSH_SHARED_PAYER")
     payer = "110101198001010011"
     last = None
@@ -102,7 +83,7 @@ def test_shared_payer_triggers_when_one_payer_pays_for_many_buyers(session):
 
 
 def test_payer_not_buyer_share_triggers_only_above_share(session):
-    seller, platform = _platform_pair(session)
+    seller, platform = seller_and_platform(session)
     only(session, seller.zone_code, "PAYER_NOT_BUYER")
     for i in range(7):
         b = f"11010119900105{i:04d}"
@@ -118,7 +99,7 @@ def test_payer_not_buyer_share_triggers_only_above_share(session):
 
 
 def test_quota_drain_triggers_on_many_orders_near_annual_limit(session):
-    seller, platform = _platform_pair(session)
+    seller, platform = seller_and_platform(session)
     only(session, seller.zone_code, "QUOTA_DRAIN")
     buyer = "110101199001061111"
     last = None
@@ -132,7 +113,7 @@ def test_quota_drain_triggers_on_many_orders_near_annual_limit(session):
 
 
 def test_order_split_triggers_when_small_orders_add_up_over_single_limit(session):
-    seller, platform = _platform_pair(session)
+    seller, platform = seller_and_platform(session)
     only(session, seller.zone_code, "ORDER_SPLIT")
     buyer = "110101199001071111"
     last = None
@@ -146,7 +127,7 @@ def test_order_split_triggers_when_small_orders_add_up_over_single_limit(session
 
 
 def test_undervalued_and_over_invoiced_against_filed_unit_price(session):
-    seller, platform = _platform_pair(session)
+    seller, platform = seller_and_platform(session)
     only(session, seller.zone_code, "UNDERVALUED", "OVER_INVOICED")
     goods = make_commodity(session, seller, unit_price=Decimal("200"))
     cheap = declare(
@@ -175,7 +156,7 @@ def test_undervalued_and_over_invoiced_against_filed_unit_price(session):
 
 
 def test_price_outlier_against_zone_median(session):
-    seller, platform = _platform_pair(session)
+    seller, platform = seller_and_platform(session)
     only(session, seller.zone_code, "PRICE_OUTLIER")
     for p in ("100", "110", "95", "105", "98", "102", "99", "101"):
         declare(session, seller, ebp=platform, lines=[{"hs_code": "6403990090", "price": Decimal(p)}])
@@ -191,7 +172,7 @@ def test_price_outlier_against_zone_median(session):
 
 
 def test_unconnected_channel_when_ebp_is_not_a_filed_platform(session):
-    seller, platform = _platform_pair(session)
+    seller, platform = seller_and_platform(session)
     only(session, seller.zone_code, "UNCONNECTED_CHANNEL")
     rogue = declare(session, seller, ebp_code="9999999999")
     hits = service.evaluate_declaration(session, rogue)
@@ -201,7 +182,7 @@ def test_unconnected_channel_when_ebp_is_not_a_filed_platform(session):
 
 
 def test_round_trip_when_same_goods_exported_then_imported(session):
-    seller, platform = _platform_pair(session)
+    seller, platform = seller_and_platform(session)
     only(session, seller.zone_code, "ROUND_TRIP")
     line = {"item_no": "RT-001", "hs_code": "8517130000", "price": Decimal("1000")}
     declare(session, seller, direction="export", status="departed", ebp=platform, lines=[line])
@@ -212,7 +193,7 @@ def test_round_trip_when_same_goods_exported_then_imported(session):
 
 
 def test_repeat_violations_when_many_lists_rejected(session):
-    seller, platform = _platform_pair(session)
+    seller, platform = seller_and_platform(session)
     only(session, seller.zone_code, "REPEAT_VIOLATIONS")
     for _ in range(4):
         declare(session, seller, ebp=platform, status="rejected")
@@ -224,7 +205,7 @@ def test_repeat_violations_when_many_lists_rejected(session):
 
 
 def test_product_safety_alert_matches_hs_prefix_and_keyword_while_active(session):
-    seller, platform = _platform_pair(session)
+    seller, platform = seller_and_platform(session)
     only(session, seller.zone_code, "PRODUCT_SAFETY")
     market = agency(session, "market_regulation")
     today = service.credit_service.beijing_today()
@@ -257,7 +238,7 @@ def test_product_safety_alert_matches_hs_prefix_and_keyword_while_active(session
 
 
 def test_export_no_fx_and_not_departed_found_by_scan(session):
-    seller, platform = _platform_pair(session)
+    seller, platform = seller_and_platform(session)
     only(session, seller.zone_code, "EXPORT_NO_FX", "EXPORT_NOT_DEPARTED")
     long_ago = now_utc() - dt.timedelta(days=120)
     for _ in range(3):
@@ -299,7 +280,7 @@ def test_export_no_fx_and_not_departed_found_by_scan(session):
 
 
 def test_evaluation_is_idempotent_and_groups_hits_into_one_alert(session):
-    seller, _platform = _platform_pair(session)
+    seller, _platform = seller_and_platform(session)
     only(session, seller.zone_code, "UNCONNECTED_CHANNEL")
     first = declare(session, seller, ebp_code="8888888888")
     second = declare(session, seller, ebp_code="8888888888")
@@ -318,7 +299,7 @@ def test_rules_never_decrypt_personal_data(session, monkeypatch):
         raise AssertionError("a rule decrypted personal data")
 
     monkeypatch.setattr(FieldCipher, "decrypt", refuse)
-    seller, platform = _platform_pair(session)
+    seller, platform = seller_and_platform(session)
     for i in range(6):
         d = declare(session, seller, ebp=platform, buyer=f"11010119900109{i:04d}", phone="13955556666")
     assert "BRUSH_SHARED_PHONE" in codes(service.evaluate_declaration(session, d))

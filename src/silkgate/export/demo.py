@@ -9,6 +9,7 @@ Rates are approximate demo values (marked as such in the table's source), not of
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections import defaultdict
 from decimal import Decimal
 
@@ -72,7 +73,8 @@ def _by_role(session: Session, zone: str, role: str) -> list[Enterprise]:
     return list(session.scalars(q))
 
 
-def _principal(session: Session, e: Enterprise) -> Principal:
+def enterprise_principal(session: Session, e: Enterprise) -> Principal:
+    """The enterprise acting for itself (its organisation), as the demo and the bench file for it."""
     org = session.get(Organisation, e.org_id)
     return Principal(
         org_id=e.org_id,
@@ -80,6 +82,58 @@ def _principal(session: Session, e: Enterprise) -> Principal:
         org_name=org.name if org else e.name,
         zone_code=e.zone_code,
         enterprise_id=e.id,
+    )
+
+
+WAREHOUSE_COUNTRY = "502"  # the rebate-path seller's overseas warehouse (Ontario, CA)
+
+
+def file_seller_profile(
+    session: Session, e: Enterprise, role: str, p: Principal, rng: random.Random, today: dt.date
+) -> None:
+    """One of the three export seller profiles, filed through the export services: `exempt` (9610 on
+    汇总申报 without purchase invoices, 无票免税 and 核定征收 approved), `statistics` (汇总统计) and
+    `rebate` (汇总申报 with invoices, also 9710 and 9810 with a US overseas warehouse)."""
+    filings.update_seller_setting(
+        session,
+        e,
+        {
+            "declaration_path": "summary_statistics" if role == "statistics" else "summary_declaration",
+            "purchase_invoices": "held" if role == "rebate" else "none",
+            "employees": str(rng.randint(12, 80)),
+            "total_assets": str(rng.randint(2, 30) * 1_000_000),
+        },
+        p,
+    )
+    if role == "exempt":
+        filings.set_deemed_levy_approval(session, e, True, p)
+    if role != "rebate":
+        return
+    for mode in ("9710", "9810"):
+        filings.file_b2b(
+            session,
+            e,
+            {
+                "trade_mode": mode,
+                "customs_code": DEMO_CUSTOMS,
+                "business_scope": "自产农副产品及日用消费品跨境电商出口",
+            },
+            p,
+        )
+    filings.file_warehouse(
+        session,
+        e,
+        {
+            "name": "洛杉矶安大略公共海外仓",
+            "country": WAREHOUSE_COUNTRY,
+            "address": "1200 S Milliken Ave, Ontario, CA 91761",
+            "area_m2": "12000",
+            "operator": "Yuncheng Overseas Logistics LLC",
+            "ownership": "leased",
+            "contract_no": "LA-2025-0318",
+            "contract_valid_until": (today + dt.timedelta(days=400)).isoformat(),
+        },
+        p,
     )
 
 
@@ -119,47 +173,8 @@ def load(ctx: DemoContext) -> str:
     # seller 3: 汇总申报 with invoices (rebate path), also 9710 and 9810 with a US warehouse.
     roles = ["exempt", "statistics", "rebate"]
     for e, role in zip(sellers, roles, strict=False):
-        p = _principal(session, e)
-        filings.update_seller_setting(
-            session,
-            e,
-            {
-                "declaration_path": "summary_statistics" if role == "statistics" else "summary_declaration",
-                "purchase_invoices": "held" if role == "rebate" else "none",
-                "employees": str(rng.randint(12, 80)),
-                "total_assets": str(rng.randint(2, 30) * 1_000_000),
-            },
-            p,
-        )
-        if role == "exempt":
-            filings.set_deemed_levy_approval(session, e, True, p)
-        if role == "rebate":
-            for mode in ("9710", "9810"):
-                filings.file_b2b(
-                    session,
-                    e,
-                    {
-                        "trade_mode": mode,
-                        "customs_code": DEMO_CUSTOMS,
-                        "business_scope": "自产农副产品及日用消费品跨境电商出口",
-                    },
-                    p,
-                )
-            filings.file_warehouse(
-                session,
-                e,
-                {
-                    "name": "洛杉矶安大略公共海外仓",
-                    "country": "502",
-                    "address": "1200 S Milliken Ave, Ontario, CA 91761",
-                    "area_m2": "12000",
-                    "operator": "Yuncheng Overseas Logistics LLC",
-                    "ownership": "leased",
-                    "contract_no": "LA-2025-0318",
-                    "contract_valid_until": (ctx.today + dt.timedelta(days=400)).isoformat(),
-                },
-                p,
-            )
+        p = enterprise_principal(session, e)
+        file_seller_profile(session, e, role, p, rng, ctx.today)
 
     parties = {
         "platform": Party(platform.customs_code, platform.name),
@@ -303,13 +318,13 @@ def load(ctx: DemoContext) -> str:
         for e, role in zip(sellers, roles, strict=False):
             if role == "statistics":
                 continue
-            made = summary.propose(session, e.id, period, _principal(session, e))
+            made = summary.propose(session, e.id, period, enterprise_principal(session, e))
             proposed += len(made)
             if month.year == last_complete.year and month.month == last_complete.month:
                 continue
             filed = dt.datetime.combine(summary_due(period) - dt.timedelta(days=4), dt.time(10), BEIJING)
             for s in made:
-                summary.submit(session, s.id, _principal(session, e), at=filed)
+                summary.submit(session, s.id, enterprise_principal(session, e), at=filed)
                 if customs is not None:
                     seq += 1
                     summary.record_result(
@@ -327,7 +342,7 @@ def load(ctx: DemoContext) -> str:
 
     # netting of overseas costs for the rebate-path seller
     if len(sellers) >= 3:
-        p = _principal(session, sellers[2])
+        p = enterprise_principal(session, sellers[2])
         for k, (kind, who, cost) in enumerate(
             [
                 ("storage", "Yuncheng Overseas Logistics LLC", "420"),

@@ -29,12 +29,19 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from silkgate.auth.principal import Principal
 from silkgate.declarations.synthetic import Party
 from silkgate.declarations.trading import TradeSetup
-from silkgate.export import filings, fx
+from silkgate.export import fx
 from silkgate.export import messages as M
-from silkgate.export.demo import DEMO_CUSTOMS, GOODS, MARKETS, RATES
+from silkgate.export.demo import (
+    DEMO_CUSTOMS,
+    GOODS,
+    MARKETS,
+    RATES,
+    WAREHOUSE_COUNTRY,
+    enterprise_principal,
+    file_seller_profile,
+)
 from silkgate.export.rules import (
     B2B_DIRECT_EXPORT,
     OVERSEAS_WAREHOUSE_EXPORT,
@@ -42,11 +49,8 @@ from silkgate.export.rules import (
     collection_required,
 )
 from silkgate.models.export import ExportZoneSetting
-from silkgate.models.org import Organisation
-from silkgate.models.registry import Enterprise
 
 D = Decimal
-WAREHOUSE_COUNTRY = "502"  # the rebate-path seller's overseas warehouse (Ontario, CA)
 
 # Seller profiles, as in the export demo: 9610 on 汇总申报 without invoices (无票免税, 核定征收);
 # 汇总统计 (no FX settlement, statisticsFlag A); 汇总申报 with invoices, also 9710 and 9810.
@@ -128,17 +132,6 @@ class ExportPlan:
         return M.departure_xml(tx.logistics, [tx.logistics_no], at, tx.customs_code, f"D{tx.cop_no}"[:30])
 
 
-def _principal(session: Session, e: Enterprise) -> Principal:
-    org = session.get(Organisation, e.org_id)
-    return Principal(
-        org_id=e.org_id,
-        org_kind="enterprise",
-        org_name=org.name if org else e.name,
-        zone_code=e.zone_code,
-        enterprise_id=e.id,
-    )
-
-
 def prepare_export_trade(
     session: Session, setup: TradeSetup, zone_code: str, rng: random.Random, *, today: dt.date
 ) -> ExportParties:
@@ -160,49 +153,11 @@ def prepare_export_trade(
     for i, party in enumerate(setup.parties.sellers):
         role = ROLES[i % len(ROLES)]
         e = setup.enterprise(party)
-        p = _principal(session, e)
-        filings.update_seller_setting(
-            session,
-            e,
-            {
-                "declaration_path": PATHS[role],
-                "purchase_invoices": "held" if role == "rebate" else "none",
-                "employees": str(rng.randint(12, 80)),
-                "total_assets": str(rng.randint(2, 30) * 1_000_000),
-            },
-            p,
-        )
+        p = enterprise_principal(session, e)
+        file_seller_profile(session, e, role, p, rng, today)
         modes: frozenset[str] = frozenset()
         countries: frozenset[str] = frozenset()
-        if role == "exempt":
-            filings.set_deemed_levy_approval(session, e, True, p)
         if role == "rebate":
-            for mode in (B2B_DIRECT_EXPORT, OVERSEAS_WAREHOUSE_EXPORT):
-                filings.file_b2b(
-                    session,
-                    e,
-                    {
-                        "trade_mode": mode,
-                        "customs_code": DEMO_CUSTOMS,
-                        "business_scope": "自产农副产品及日用消费品跨境电商出口",
-                    },
-                    p,
-                )
-            filings.file_warehouse(
-                session,
-                e,
-                {
-                    "name": "洛杉矶安大略公共海外仓",
-                    "country": WAREHOUSE_COUNTRY,
-                    "address": "1200 S Milliken Ave, Ontario, CA 91761",
-                    "area_m2": "12000",
-                    "operator": "Yuncheng Overseas Logistics LLC",
-                    "ownership": "leased",
-                    "contract_no": "LA-2025-0318",
-                    "contract_valid_until": (today + dt.timedelta(days=400)).isoformat(),
-                },
-                p,
-            )
             modes = frozenset((B2B_DIRECT_EXPORT, OVERSEAS_WAREHOUSE_EXPORT))
             countries = frozenset((WAREHOUSE_COUNTRY,))
         sellers.append(ExportSeller(party, role, modes, countries))
