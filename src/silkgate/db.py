@@ -32,6 +32,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
+    # 64 MiB of page cache a connection (SQLite's default is 2 MiB): the declarations' indexes on
+    # blind indexes and guids take inserts at random places, and once the file outgrows the cache
+    # every such insert reads its pages back through the OS (ingest slowed by a fifth at 1 GB).
+    cur.execute("PRAGMA cache_size=-65536")
     cur.close()
 
 
