@@ -72,7 +72,6 @@ from silkgate.exceptions import FieldError, Forbidden, InvalidState, NotFound, V
 from silkgate.kit.cebtime import BEIJING, parse_app_time
 from silkgate.kit.crypto import field_cipher
 from silkgate.kit.money import ZERO, fmt, round_cent
-from silkgate.models.declarations import Declaration
 from silkgate.models.zone import Zone
 from silkgate.tax.calc import TariffRates, TaxItemIn, TaxQuote, quote_import_tax
 
@@ -547,13 +546,8 @@ def _risk_hits(session: Session, inv: Any) -> list[Any]:
     if importlib.util.find_spec("silkgate.risk.service") is None:
         return []
     module = importlib.import_module("silkgate.risk.service")
-    evaluate_id = getattr(module, "evaluate_declaration_id", None)
-    if evaluate_id is not None:  # Core read of the list by id, no ORM load
-        return list(evaluate_id(session, inv.id) or [])
-    evaluate = getattr(module, "evaluate_declaration", None)
-    if evaluate is None:
-        return []
-    return list(evaluate(session, session.get(Declaration, inv.id)) or [])
+    evaluate = getattr(module, "evaluate_declaration_id", None)
+    return [] if evaluate is None else list(evaluate(session, inv.id) or [])
 
 
 def _decide(

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from silkgate.declarations.service import defer_write
 from silkgate.events import TradeEvent, TradeLine
 from silkgate.kit.cebtime import to_beijing
-from silkgate.models.trade_stats import StatListLedger, StatRollup
+from silkgate.models.trade_stats import StatRollup
 
 ZONE_OWNER = 0
 # Enterprise roles in a TradeEvent, each a dimension of the zone's figures.
@@ -369,10 +369,6 @@ def apply_cells(session: Session, base: Base, cells: list[Cell]) -> None:
 
 def ledger_contribution(base: Base, cells: list[Cell]) -> dict[str, Any]:
     return {"base": base.to_json(), "cells": [c.to_json() for c in cells]}
-
-
-def read_contribution(ledger: StatListLedger) -> tuple[Base, list[Cell]] | None:
-    return contribution_of(ledger.contribution)
 
 
 def contribution_of(raw: dict[str, Any] | None) -> tuple[Base, list[Cell]] | None:
