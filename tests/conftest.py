@@ -137,6 +137,7 @@ def settings(db_url: str) -> Settings:
 def app(settings: Settings, engine: Engine, session_maker: sessionmaker[Session]) -> FastAPI:
     application = create_app(settings, engine)
     application.state.sessionmaker = session_maker
+    application.state.read_sessionmaker = session_maker
     return application
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +14,22 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from silkgate import __version__
+from silkgate.auth.cache import PrincipalCache
 from silkgate.config import Settings, get_settings
-from silkgate.db import make_engine, session_factory
+from silkgate.db import make_engine, read_session_factory, session_factory
 from silkgate.exceptions import SilkgateError
+from silkgate.serving import (
+    REQUEST_ID_HEADER,
+    UnitOfWorkMiddleware,
+    data_problem,
+    integrity_problem,
+    lifespan,
+    new_request_id,
+)
 
 log = logging.getLogger("silkgate")
 
@@ -74,8 +84,8 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return out or "body"
 
 
-def _problem(status: int, body: dict[str, Any]) -> JSONResponse:
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+def _problem(status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -90,40 +100,46 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = session_factory(engine)
+    app.state.read_sessionmaker = read_session_factory(engine)
+    app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
 
-    @app.middleware("http")
-    async def unit_of_work(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        """Commit the request's session once, after the handler and before the response goes out."""
-        try:
-            response = await call_next(request)
-        except Exception:
-            db = getattr(request.state, "db", None)
-            if db is not None:
-                db.rollback()
-                db.close()
-            raise
-        db = getattr(request.state, "db", None)
-        if db is not None:
-            try:
-                if response.status_code < 400 or getattr(request.state, "commit_on_error", False):
-                    db.commit()
-                else:
-                    db.rollback()
-            except Exception:
-                db.rollback()
-                log.exception("commit failed")
-                return _problem(500, SilkgateError(message="保存失败，未写入任何数据，请重试").problem())
-            finally:
-                db.close()
-        return response
+    app.add_middleware(UnitOfWorkMiddleware)
 
     @app.exception_handler(SilkgateError)
     async def _silkgate_error(_request: Request, exc: SilkgateError) -> JSONResponse:
-        return _problem(exc.status, exc.problem())
+        headers = {"Retry-After": "1"} if exc.status == 503 else None
+        return _problem(exc.status, exc.problem(), headers=headers)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity_error(_request: Request, exc: IntegrityError) -> JSONResponse:
+        error = integrity_problem(exc)
+        return _problem(error.status, error.problem())
+
+    @app.exception_handler(DataError)
+    async def _data_error(_request: Request, exc: DataError) -> JSONResponse:
+        error = data_problem(exc)
+        return _problem(error.status, error.problem())
+
+    @app.exception_handler(Exception)
+    async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+        """Last resort: a problem+json 500 that carries the request id the log carries."""
+        request_id = str(getattr(request.state, "request_id", "") or new_request_id())
+        log.error(
+            "unhandled %s on %s %s request_id=%s",
+            type(exc).__name__,
+            request.method,
+            request.url.path,
+            request_id,
+            exc_info=exc,
+        )
+        body = SilkgateError(message=f"服务器内部错误，请求编号 {request_id}，请联系平台运维").problem()
+        body["request_id"] = request_id
+        return _problem(500, body, headers={REQUEST_ID_HEADER: request_id})
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -160,6 +176,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                 "code": code,
                 "detail": str(exc.detail),
             },
+            headers=exc.headers,
         )
 
     static_dir = Path(__file__).parent / "static"

@@ -29,6 +29,16 @@ class Settings(BaseSettings):
     # Zone the web UI shows when the viewer has none (the deployment's first zone otherwise).
     default_zone: str | None = None
     cookie_secure: bool = False
+    # Threads that run requests in one server process; each holds at most one database connection,
+    # so the connection pool of a process has this many (PostgreSQL: plus 8 overflow).
+    threads: int = Field(default=32, ge=2, le=256)
+    # How long a resolved API key or web session is trusted without a database look-up (seconds).
+    # Revocations and role changes take effect at once in the process that made them and within
+    # this time in the others.
+    auth_cache_seconds: float = Field(default=10.0, ge=0, le=300)
+    # Password verifications (Argon2id, 64 MiB each) allowed at once; more logins wait their turn
+    # without holding a request thread.
+    password_checks: int = Field(default=2, ge=1, le=64)
 
 
 @functools.lru_cache(maxsize=1)

@@ -101,6 +101,14 @@ class NotFound(SilkgateError):
         super().__init__(message=message)
 
 
+class ServiceBusy(SilkgateError):
+    """The server is saturated for a moment (a writer queue timed out): the client should retry."""
+
+    status = 503
+    code = "service_busy"
+    title = "系统繁忙"
+
+
 class PayloadTooLarge(SilkgateError):
     status = 413
     code = "payload_too_large"

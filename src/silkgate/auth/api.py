@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from silkgate.auth.audit import list_entries
 from silkgate.auth.deps import CurrentPrincipal, SessionDep
 from silkgate.auth.schemas import AuditEntryPublic, AuditPage, MePublic
+from silkgate.params import MAX_OFFSET
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
 
@@ -31,7 +32,7 @@ def audit_log(
     actor_kind: str | None = None,
     resource: str | None = None,
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> AuditPage:
     principal.require_zone_office()
     assert principal.zone_code is not None

@@ -8,7 +8,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from silkgate.auth.principal import Principal
+from silkgate.db import READ
 from silkgate.models.org import AuditEntry
+
+PENDING = "silkgate_pending_audit"
 
 
 def record_read(
@@ -34,20 +37,30 @@ def record_read(
             return
         if subject_org_id is not None and subject_org_id == principal.org_id:
             return
-    session.add(
-        AuditEntry(
-            zone_code=zone_code or principal.zone_code,
-            actor_org_id=principal.org_id,
-            actor_user_id=principal.user_id,
-            actor_kind=principal.org_kind,
-            action=action,
-            resource=resource,
-            resource_id=None if resource_id is None else str(resource_id),
-            subject_org_id=subject_org_id,
-            detail=detail or {},
-            request_path=request_path,
-        )
+    entry = AuditEntry(
+        zone_code=zone_code or principal.zone_code,
+        actor_org_id=principal.org_id,
+        actor_user_id=principal.user_id,
+        actor_kind=principal.org_kind,
+        action=action,
+        resource=resource,
+        resource_id=None if resource_id is None else str(resource_id),
+        subject_org_id=subject_org_id,
+        detail=detail or {},
+        request_path=request_path or session.info.get("request_path"),
     )
+    if session.info.get("mode") == READ:
+        # A read unit of work never writes: the entry is written by its own short write
+        # transaction right after the read ends (app.py), before the response goes out.
+        session.info.setdefault(PENDING, []).append(entry)
+    else:
+        session.add(entry)
+
+
+def take_pending(session: Session) -> list[AuditEntry]:
+    """The audit entries a read unit of work has collected (and forget them)."""
+    pending: list[AuditEntry] = session.info.pop(PENDING, [])
+    return pending
 
 
 def list_entries(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from silkgate.auth import kinds
 from silkgate.auth.audit import list_entries
@@ -17,8 +19,12 @@ from silkgate.auth.deps import (
     SessionDep,
     make_web_session_cookie,
 )
-from silkgate.auth.service import authenticate_password
+from silkgate.auth.passwords import verify_password
+from silkgate.auth.service import login_candidate, record_login
+from silkgate.db import READ
 from silkgate.models.org import Organisation
+from silkgate.params import DbId, Offset
+from silkgate.serving import password_limiter
 from silkgate.web import login_redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -43,15 +49,20 @@ def _demo_hint(request: Request) -> str | None:
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(
+async def login(
     request: Request,
-    session: SessionDep,
-    username: Annotated[str, Form()],
-    password: Annotated[str, Form()],
-    next: Annotated[str, Form()] = "/",
+    username: Annotated[str, Form(max_length=150)],
+    password: Annotated[str, Form(max_length=1024)],
+    next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    user = authenticate_password(session, username.strip(), password)
-    if user is None:
+    """The password is checked outside any transaction, a bounded number at a time, so a flood of
+    logins slows logins and nothing else."""
+    app = request.app
+    candidate = await run_in_threadpool(_login_candidate, app, username.strip())
+    ok = await anyio.to_thread.run_sync(
+        verify_password, candidate[1] if candidate else None, password, limiter=password_limiter(app)
+    )
+    if not ok or candidate is None:
         return render(
             request,
             "auth/login.html",
@@ -62,10 +73,11 @@ def login(
             next=_safe_next(next),
             demo_hint=_demo_hint(request),
         )
+    await run_in_threadpool(_record_login, app, candidate[0])
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        make_web_session_cookie(request, user.id),
+        make_web_session_cookie(request, candidate[0]),
         max_age=SESSION_MAX_AGE,
         httponly=True,
         samesite="lax",
@@ -74,8 +86,20 @@ def login(
     return response
 
 
+def _login_candidate(app: Any, username: str) -> tuple[int, str] | None:
+    with app.state.read_sessionmaker() as session:
+        session.info["mode"] = READ
+        return login_candidate(session, username)
+
+
+def _record_login(app: Any, user_id: DbId) -> None:
+    with app.state.sessionmaker() as session:
+        record_login(session, user_id)
+        session.commit()
+
+
 @router.post("/logout")
-async def logout(request: Request, principal: OptionalPrincipal) -> Response:
+def logout(request: Request, principal: OptionalPrincipal) -> Response:
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -88,7 +112,7 @@ def audit_page(
     principal: OptionalPrincipal,
     actor_kind: str | None = None,
     resource: str | None = None,
-    offset: int = 0,
+    offset: Offset = 0,
 ) -> Response:
     if principal is None:
         return login_redirect(request)

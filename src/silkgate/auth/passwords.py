@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import secrets
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -13,7 +16,21 @@ def hash_password(password: str) -> str:
     return str(_HASHER.hash(password))
 
 
-def verify_password(stored: str, password: str) -> bool:
+@functools.cache
+def _unknown_user_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def verify_password(stored: str | None, password: str) -> bool:
+    """Check `password`; with no stored hash (unknown user) do the same work and answer False,
+    so the time of the answer does not tell whether a username exists."""
+    if stored is None:
+        _verify(_unknown_user_hash(), password)
+        return False
+    return _verify(stored, password)
+
+
+def _verify(stored: str, password: str) -> bool:
     try:
         return bool(_HASHER.verify(stored, password))
     except (VerifyMismatchError, VerificationError, InvalidHashError):

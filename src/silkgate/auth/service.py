@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from silkgate.auth import kinds
@@ -108,12 +108,25 @@ def authenticate_api_key(session: Session, key: str) -> Principal:
     return principal_for_org(session, row[1])
 
 
+def login_candidate(session: Session, username: str) -> tuple[int, str] | None:
+    """The id and password hash of an active user, for verification outside any transaction."""
+    row = session.execute(
+        select(User.id, User.password_hash).where(User.username == username, User.active.is_(True))
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def record_login(session: Session, user_id: int) -> None:
+    session.execute(update(User).where(User.id == user_id).values(last_login_at=now_utc()))
+
+
 def authenticate_password(session: Session, username: str, password: str) -> User | None:
-    user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
-    if user is None or not verify_password(user.password_hash, password):
+    """Verify a password inside one unit of work (CLI and tests; the web login splits it)."""
+    candidate = login_candidate(session, username)
+    if not verify_password(candidate[1] if candidate else None, password) or candidate is None:
         return None
-    user.last_login_at = now_utc()
-    return user
+    record_login(session, candidate[0])
+    return session.get(User, candidate[0])
 
 
 def principal_for_user(session: Session, user_id: int) -> Principal | None:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Request
 from silkgate.auth.deps import CurrentPrincipal, SessionDep
 from silkgate.clearance import bonded
 from silkgate.clearance.bonded_schemas import StockInCreate, StockPage, StockPublic
+from silkgate.params import MAX_OFFSET, DbId
 
 router = APIRouter(prefix="/api/v1")
 
@@ -55,9 +56,9 @@ def bonded_stock(
     request: Request,
     owner_code: str | None = Query(None, max_length=18),
     item_no: str | None = Query(None, max_length=40),
-    warehouse_id: int | None = Query(None, description="仓储企业 ID"),
+    warehouse_id: DbId | None = Query(None, description="仓储企业 ID"),
     limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> StockPage:
     rows = bonded.visible_stock(
         session,

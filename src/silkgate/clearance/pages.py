@@ -17,7 +17,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from silkgate.auth.deps import OptionalPrincipal, SessionDep
+from silkgate.auth.deps import FormDep, OptionalPrincipal, SessionDep
 from silkgate.auth.principal import Principal
 from silkgate.clearance import bonded
 from silkgate.clearance.bonded_schemas import quantity_text
@@ -108,12 +108,11 @@ def bonded_page(
 
 
 @router.post("/bonded/stock-in", response_class=HTMLResponse)
-async def bonded_stock_in_form(
-    request: Request, session: SessionDep, principal: OptionalPrincipal
+def bonded_stock_in_form(
+    request: Request, session: SessionDep, principal: OptionalPrincipal, data: FormDep
 ) -> Response:
     if principal is None:
         return login_redirect(request)
-    data = await request.form()
     owner_code = str(data.get("owner_code") or "").strip()
     reference = str(data.get("reference") or "").strip()
     columns = {

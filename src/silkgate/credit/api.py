@@ -30,6 +30,7 @@ from silkgate.credit.schemas import (
 )
 from silkgate.exceptions import Forbidden
 from silkgate.models.credit import CreditItem, CreditRepairApplication, NegativeListEntry, RatingAppeal
+from silkgate.params import DbId
 
 router = APIRouter(prefix="/api/v1", tags=["credit"])
 
@@ -70,7 +71,7 @@ def list_records(
 
 @router.get("/credit/records/{enterprise_id}", response_model=RecordPublic, summary="One credit record")
 def get_record(
-    request: Request, session: SessionDep, principal: CurrentPrincipal, enterprise_id: int
+    request: Request, session: SessionDep, principal: CurrentPrincipal, enterprise_id: DbId
 ) -> RecordPublic:
     view = service.credit_view(session, principal, enterprise_id, request_path=request.url.path)
     rec = view.record
@@ -104,7 +105,7 @@ def get_record(
     summary="An agency reports a credit item of its remit",
 )
 def report_item(
-    session: SessionDep, principal: CurrentPrincipal, enterprise_id: int, body: ItemCreate
+    session: SessionDep, principal: CurrentPrincipal, enterprise_id: DbId, body: ItemCreate
 ) -> ItemPublic:
     item = service.report_item(
         session,
@@ -147,7 +148,7 @@ def add_to_negative_list(
 
 @router.post("/credit/negative-list/{entry_id}/delist", response_model=NegativeListEntryPublic)
 def delist(
-    session: SessionDep, principal: CurrentPrincipal, entry_id: int, body: DelistRequest
+    session: SessionDep, principal: CurrentPrincipal, entry_id: DbId, body: DelistRequest
 ) -> NegativeListEntryPublic:
     return _entry(
         service.delist(session, principal, entry_id, reason=body.reason, delisted_on=body.delisted_on)
@@ -201,7 +202,7 @@ def file_appeal(session: SessionDep, principal: CurrentPrincipal, body: AppealCr
 
 @router.post("/credit/appeals/{appeal_id}/decision", response_model=AppealPublic)
 def decide_appeal(
-    session: SessionDep, principal: CurrentPrincipal, appeal_id: int, body: AppealDecision
+    session: SessionDep, principal: CurrentPrincipal, appeal_id: DbId, body: AppealDecision
 ) -> AppealPublic:
     return _appeal(
         service.decide_appeal(
@@ -236,7 +237,7 @@ def apply_for_repair(session: SessionDep, principal: CurrentPrincipal, body: Rep
 
 @router.post("/credit/repairs/{application_id}/decision", response_model=RepairPublic)
 def decide_repair(
-    session: SessionDep, principal: CurrentPrincipal, application_id: int, body: RepairDecision
+    session: SessionDep, principal: CurrentPrincipal, application_id: DbId, body: RepairDecision
 ) -> RepairPublic:
     return _repair(
         service.decide_repair(

@@ -16,6 +16,7 @@ from silkgate.auth import kinds
 from silkgate.auth.deps import OptionalPrincipal, SessionDep
 from silkgate.credit import rules, service
 from silkgate.exceptions import FieldError, SilkgateError, ValidationFailed
+from silkgate.params import DbId
 from silkgate.risk import complaints
 from silkgate.web import login_redirect, render
 
@@ -173,7 +174,7 @@ def complaints_page(
 
 @router.post("/credit/complaints/{complaint_id}/response")
 def complaint_respond(
-    session: SessionDep, principal: OptionalPrincipal, complaint_id: int, response: Annotated[str, Form()]
+    session: SessionDep, principal: OptionalPrincipal, complaint_id: DbId, response: Annotated[str, Form()]
 ) -> Response:
     if principal is None:
         return RedirectResponse("/login", status_code=303)
@@ -188,7 +189,7 @@ def complaint_respond(
 def complaint_resolve(
     session: SessionDep,
     principal: OptionalPrincipal,
-    complaint_id: int,
+    complaint_id: DbId,
     outcome: Annotated[str, Form()],
     resolution: Annotated[str, Form()],
 ) -> Response:
@@ -203,7 +204,7 @@ def complaint_resolve(
 
 @router.get("/credit/{enterprise_id}", response_class=HTMLResponse)
 def credit_detail(
-    request: Request, session: SessionDep, principal: OptionalPrincipal, enterprise_id: int
+    request: Request, session: SessionDep, principal: OptionalPrincipal, enterprise_id: DbId
 ) -> Response:
     if principal is None:
         return login_redirect(request)
@@ -229,7 +230,7 @@ def credit_detail(
 def credit_report(
     session: SessionDep,
     principal: OptionalPrincipal,
-    enterprise_id: int,
+    enterprise_id: DbId,
     kind: Annotated[str, Form()],
     effective_on: Annotated[str, Form()],
     value: Annotated[str, Form()] = "",
@@ -265,7 +266,7 @@ def credit_report(
 def credit_list(
     session: SessionDep,
     principal: OptionalPrincipal,
-    enterprise_id: int,
+    enterprise_id: DbId,
     reason_category: Annotated[str, Form()],
     reason: Annotated[str, Form()],
     listed_on: Annotated[str, Form()],
@@ -293,7 +294,7 @@ def credit_list(
 def credit_delist(
     session: SessionDep,
     principal: OptionalPrincipal,
-    entry_id: int,
+    entry_id: DbId,
     enterprise_id: Annotated[int, Form()],
     reason: Annotated[str, Form()],
     delisted_on: Annotated[str, Form()],
@@ -331,7 +332,7 @@ def credit_appeal(
 def credit_appeal_decide(
     session: SessionDep,
     principal: OptionalPrincipal,
-    appeal_id: int,
+    appeal_id: DbId,
     enterprise_id: Annotated[int, Form()],
     decision: Annotated[str, Form()],
     outcome: Annotated[str, Form()],
@@ -382,7 +383,7 @@ def credit_repair(
 def credit_repair_decide(
     session: SessionDep,
     principal: OptionalPrincipal,
-    application_id: int,
+    application_id: DbId,
     enterprise_id: Annotated[int, Form()],
     decision: Annotated[str, Form()],
     outcome: Annotated[str, Form()],

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from silkgate.params import BoundedDate, DbId
+
 
 class _In(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
@@ -20,7 +22,7 @@ class ItemCreate(_In):
         description="customs_level, tax_grade, forex_class, court_judgement, admin_penalty, "
         "tax_arrears, fines_arrears, ip_infringement, fx_uncollected, late_summary"
     )
-    effective_on: dt.date = Field(description="认定/决定/判决日期；欠款为缴纳期限")
+    effective_on: BoundedDate = Field(description="认定/决定/判决日期；欠款为缴纳期限")
     value: str = Field(
         default="",
         max_length=60,
@@ -31,7 +33,7 @@ class ItemCreate(_In):
     document_no: str | None = Field(default=None, max_length=100, description="决定书/判决书文号")
     summary: str = Field(default="", max_length=2000)
     detail: dict[str, Any] = Field(default_factory=dict, description='如 {"smuggling": true}')
-    revokes_item_id: int | None = Field(default=None, description="更正或撤销本部门此前报送的一条信息")
+    revokes_item_id: DbId | None = Field(default=None, description="更正或撤销本部门此前报送的一条信息")
 
 
 class ItemPublic(BaseModel):
@@ -96,19 +98,19 @@ class RecordRowPublic(BaseModel):
 
 
 class NegativeListCreate(_In):
-    enterprise_id: int
+    enterprise_id: DbId
     reason_category: str = Field(
         description="smuggling, serious_dishonesty, fake_trade, rebate_fraud, "
         "money_laundering, ip_infringement, product_safety, tax_arrears, other"
     )
     reason: str = Field(max_length=2000)
-    listed_on: dt.date
+    listed_on: BoundedDate
     basis_document: str | None = Field(default=None, max_length=120)
 
 
 class DelistRequest(_In):
     reason: str = Field(max_length=2000)
-    delisted_on: dt.date
+    delisted_on: BoundedDate
 
 
 class NegativeListEntryPublic(BaseModel):
@@ -144,7 +146,7 @@ class AppealCreate(_In):
 class AppealDecision(_In):
     upheld: bool
     outcome: str = Field(max_length=4000)
-    revoke_item_id: int | None = None
+    revoke_item_id: DbId | None = None
 
 
 class AppealPublic(BaseModel):

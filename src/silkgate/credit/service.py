@@ -15,6 +15,7 @@ from silkgate.auth import kinds
 from silkgate.auth.audit import record_read
 from silkgate.auth.principal import Principal
 from silkgate.credit import rules
+from silkgate.db import is_read_only, with_column_defaults
 from silkgate.declarations.service import defer_write
 from silkgate.events import TradeEvent
 from silkgate.exceptions import FieldError, Forbidden, InvalidState, NotFound, ValidationFailed
@@ -183,6 +184,9 @@ def ensure_record(session: Session, enterprise_id: int) -> CreditRecord:
         if zone is None:
             raise NotFound(f"企业{enterprise_id}不存在")
         record = CreditRecord(enterprise_id=enterprise_id, zone_code=zone, factors=[], customs_findings=[])
+        if is_read_only(session):
+            # a first view in a read: rated for display, stored by the next write
+            return with_column_defaults(record)
         session.add(record)
         session.flush()
     return record
@@ -290,6 +294,8 @@ def recompute(session: Session, enterprise_id: int, trigger: str) -> CreditRecor
     record.factors = [f.as_dict() for f in rating.factors]
     record.rated_at = now_utc()
     record.updated_at = now_utc()
+    if is_read_only(session):
+        return record
     if changed:
         session.add(
             RatingSnapshot(

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from silkgate.auth.deps import CurrentPrincipal, SessionDep
 from silkgate.clearance import pipeline
@@ -19,6 +20,7 @@ from silkgate.declarations.receipts_out import receipt_document
 from silkgate.declarations.service import BatchItem, authorise_broker, ingest_batch, revoke_broker
 from silkgate.exceptions import FieldError, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from silkgate.models.declarations import Declaration, Receipt, TaxBill
+from silkgate.params import MAX_INT64, MAX_OFFSET, BoundedDate, DbId
 
 router = APIRouter(prefix="/api/v1", tags=["declarations"])
 
@@ -36,7 +38,7 @@ class ReceiptPublic(BaseModel):
     return_status: str = Field(description="Receipt status code of the standard (FIELDS.md §3.1)")
     return_info: str
     errors: list[dict[str, str]] = []
-    declaration_id: int | None = None
+    declaration_id: DbId | None = None
     created_at: dt.datetime | None = None
 
 
@@ -113,29 +115,37 @@ async def post_messages(request: Request, principal: CurrentPrincipal, session: 
             if len(data) > per_message * 4:
                 raise PayloadTooLarge(message=f"文件{value.filename}超过上限")
             items.append(BatchItem(data=data, content_type=value.content_type, source=value.filename or ""))
-        return _batch(session, principal, items)
+        return await run_in_threadpool(_batch, session, principal, items)
     body = await _read_body(request, per_message * 4)
-    stripped = body.lstrip()
-    if stripped[:1] == b"[":
-        try:
-            parsed = json.loads(body)
-        except ValueError as exc:
-            raise ValidationFailed(
-                [FieldError("body", "json_invalid", f"请求体不是合法的JSON：{exc}")]
-            ) from exc
-        if len(parsed) > BATCH_LIMIT:
-            raise ValidationFailed([FieldError("body", "batch_too_large", f"一批最多{BATCH_LIMIT}个报文")])
-        items = [
-            BatchItem(
-                data=json.dumps(m, ensure_ascii=False).encode() if not isinstance(m, str) else m.encode(),
-                content_type="application/json" if not isinstance(m, str) else None,
-            )
-            for m in parsed
-        ]
-        return _batch(session, principal, items)
+    if body.lstrip()[:1] == b"[":
+        return await run_in_threadpool(_json_batch, session, principal, body)
     # one message also runs in its own savepoint: should processing fail unexpectedly, the raw
     # message is still kept and answered
-    return _batch(session, principal, [BatchItem(data=body, content_type=content_type or None)])
+    return await run_in_threadpool(
+        _batch, session, principal, [BatchItem(data=body, content_type=content_type or None)]
+    )
+
+
+def _json_batch(session: Any, principal: Any, body: bytes) -> IngestResult:
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        reason = "嵌套层数过深" if isinstance(exc, RecursionError) else str(exc)
+        raise ValidationFailed(
+            [FieldError("body", "json_invalid", f"请求体不是合法的JSON：{reason}")]
+        ) from exc
+    if not isinstance(parsed, list):
+        raise ValidationFailed([FieldError("body", "list_type", "批量报文应为JSON数组")])
+    if len(parsed) > BATCH_LIMIT:
+        raise ValidationFailed([FieldError("body", "batch_too_large", f"一批最多{BATCH_LIMIT}个报文")])
+    items = []
+    for n, m in enumerate(parsed):
+        try:
+            data = m.encode() if isinstance(m, str) else json.dumps(m, ensure_ascii=False).encode()
+        except (ValueError, RecursionError) as exc:
+            raise ValidationFailed([FieldError(f"[{n}]", "json_invalid", "报文嵌套层数过深")]) from exc
+        items.append(BatchItem(data=data, content_type=None if isinstance(m, str) else "application/json"))
+    return _batch(session, principal, items)
 
 
 def _batch(session: Any, principal: Any, items: list[BatchItem]) -> IngestResult:
@@ -155,7 +165,9 @@ def _batch(session: Any, principal: Any, items: list[BatchItem]) -> IngestResult
 def get_receipts(
     principal: CurrentPrincipal,
     session: SessionDep,
-    since: Annotated[int, Query(ge=0, description="Last receipt id already read (0: from the start)")] = 0,
+    since: Annotated[
+        int, Query(ge=0, le=MAX_INT64, description="Last receipt id already read (0: from the start)")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ReceiptPage:
     rows = queries.receipts_since(session, principal, since, limit + 1)
@@ -170,7 +182,7 @@ def get_receipts(
 
 @router.get("/receipts/{receipt_id}", summary="One receipt, as JSON or as the standard's receipt XML")
 def get_receipt(
-    receipt_id: int,
+    receipt_id: DbId,
     principal: CurrentPrincipal,
     session: SessionDep,
     format: Annotated[str, Query(pattern="^(json|xml)$")] = "json",
@@ -233,10 +245,10 @@ def list_declarations(
     trade_mode: str | None = None,
     direction: Annotated[str | None, Query(pattern="^(import|export)$")] = "import",
     number: Annotated[str | None, Query(description="order, waybill, list, payment or copNo number")] = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
+    date_from: BoundedDate | None = None,
+    date_to: BoundedDate | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     flt = queries.DeclarationFilter(kind, status, trade_mode, direction, number, date_from, date_to)
     rows, total = queries.search_declarations(session, principal, flt, limit=limit, offset=offset)
@@ -246,7 +258,7 @@ def list_declarations(
 @router.get(
     "/declarations/{declaration_id}", summary="A declaration with its timeline, mismatches and tax bill"
 )
-def get_declaration(declaration_id: int, principal: CurrentPrincipal, session: SessionDep) -> dict[str, Any]:
+def get_declaration(declaration_id: DbId, principal: CurrentPrincipal, session: SessionDep) -> dict[str, Any]:
     detail = queries.declaration_detail(session, principal, declaration_id)
     d: Declaration = detail["declaration"]
     bill: TaxBill | None = detail["tax_bill"]
@@ -270,7 +282,7 @@ def get_declaration(declaration_id: int, principal: CurrentPrincipal, session: S
 
 @router.get("/declarations/{declaration_id}/tax-bill", summary="The list's electronic tax bill (CEB816)")
 def get_tax_bill(
-    declaration_id: int,
+    declaration_id: DbId,
     principal: CurrentPrincipal,
     session: SessionDep,
     format: Annotated[str, Query(pattern="^(json|xml)$")] = "json",
@@ -297,7 +309,7 @@ def get_tax_bills(
     status: Annotated[str | None, Query(pattern="^[123]$")] = None,
     invt_no: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     rows, total, sums = queries.list_tax_bills(
         session, principal, queries.TaxBillFilter(period, status, invt_no), limit=limit, offset=offset
@@ -346,7 +358,7 @@ class InspectionConclusion(BaseModel):
 
 @router.post("/declarations/{declaration_id}/inspection", summary="Conclude the inspection of a held list")
 def conclude_inspection(
-    declaration_id: int, body: InspectionConclusion, principal: CurrentPrincipal, session: SessionDep
+    declaration_id: DbId, body: InspectionConclusion, principal: CurrentPrincipal, session: SessionDep
 ) -> dict[str, Any]:
     pipeline.conclude_inspection(session, declaration_id, principal, passed=body.passed, note=body.note)
     status = session.scalar(select(Declaration.status).where(Declaration.id == declaration_id))
@@ -355,8 +367,8 @@ def conclude_inspection(
 
 class BrokerAuthorisationCreate(BaseModel):
     broker_customs_code: str = Field(min_length=10, max_length=18)
-    valid_from: dt.date | None = None
-    valid_until: dt.date | None = None
+    valid_from: BoundedDate | None = None
+    valid_until: BoundedDate | None = None
 
 
 @router.post(

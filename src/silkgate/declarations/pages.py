@@ -21,6 +21,7 @@ from silkgate.declarations.documents import KIND_LABELS, STATUS_LABELS
 from silkgate.declarations.service import flush_pending
 from silkgate.exceptions import SilkgateError
 from silkgate.models.declarations import Receipt
+from silkgate.params import MAX_OFFSET, DbId
 from silkgate.web import login_redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -101,7 +102,7 @@ def declarations_page(
     enterprise_id: str = "",
     customs_code: str = "",
     currency: str = "",
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Response:
     if principal is None:
         return login_redirect(request)
@@ -161,7 +162,7 @@ def receipts_page(
     request: Request,
     principal: OptionalPrincipal,
     session: SessionDep,
-    since: Annotated[int, Query(ge=0)] = 0,
+    since: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Response:
     if principal is None:
         return login_redirect(request)
@@ -281,7 +282,7 @@ def _summary_xlsx(rows: list[taxbills.MonthlyTaxRow], period: str | None) -> Res
 
 @router.get("/declarations/{declaration_id:int}", response_class=HTMLResponse)
 def declaration_page(
-    request: Request, declaration_id: int, principal: OptionalPrincipal, session: SessionDep, flash: str = ""
+    request: Request, declaration_id: DbId, principal: OptionalPrincipal, session: SessionDep, flash: str = ""
 ) -> Response:
     if principal is None:
         return login_redirect(request)
@@ -316,7 +317,7 @@ def declaration_page(
 @router.post("/declarations/{declaration_id:int}/inspection")
 def conclude_inspection_form(
     request: Request,
-    declaration_id: int,
+    declaration_id: DbId,
     principal: OptionalPrincipal,
     session: SessionDep,
     outcome: Annotated[str, Form()],

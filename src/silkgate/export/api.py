@@ -3,7 +3,6 @@ filings and settings. Routes are thin: access check, service call, shape the ans
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -28,6 +27,7 @@ from silkgate.export.schemas import (
 )
 from silkgate.models.export import B2BExportFiling, NettingEntry, OverseasWarehouse
 from silkgate.models.registry import Enterprise
+from silkgate.params import MAX_OFFSET, BoundedDate, DbId
 
 router = APIRouter(prefix="/api/v1/export", tags=["export 出口"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -37,7 +37,7 @@ def _xlsx(data: bytes, name: str) -> Response:
     return Response(data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def _scope(session: Any, principal: Any, seller_id: int | None) -> tuple[str | None, int | None]:
+def _scope(session: Any, principal: Any, seller_id: DbId | None) -> tuple[str | None, int | None]:
     """(zone, seller) a listing covers: an enterprise its own; zone readers their zone or one seller."""
     access.require_reader(principal)
     if principal.is_enterprise:
@@ -51,12 +51,12 @@ def _scope(session: Any, principal: Any, seller_id: int | None) -> tuple[str | N
 def get_lists(
     session: SessionDep,
     principal: CurrentPrincipal,
-    seller_id: int | None = None,
+    seller_id: DbId | None = None,
     status: str | None = None,
     trade_mode: str | None = None,
     period: str | None = Query(default=None, pattern=r"^\d{4}-\d{2}$"),
     limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
     zone, seller = _scope(session, principal, seller_id)
     rows, total = queries.search_lists(
@@ -74,7 +74,7 @@ def get_lists(
 
 @router.get("/lists/{list_id}", summary="一票出口清单：状态、缺少的单证、收款、退货、汇总")
 def get_list(
-    list_id: int, session: SessionDep, principal: CurrentPrincipal, request: Request
+    list_id: DbId, session: SessionDep, principal: CurrentPrincipal, request: Request
 ) -> dict[str, Any]:
     lst = access.list_visible(session, principal, list_id, request.url.path)
     d = queries.list_detail(session, lst)
@@ -101,7 +101,7 @@ def get_list(
 
 @router.get("/summaries", summary="汇总申报（建议、已申报、已接受）")
 def get_summaries(
-    session: SessionDep, principal: CurrentPrincipal, seller_id: int | None = None
+    session: SessionDep, principal: CurrentPrincipal, seller_id: DbId | None = None
 ) -> dict[str, Any]:
     zone, seller = _scope(session, principal, seller_id)
     rows = queries.summaries(session, zone_code=zone, seller_id=seller)
@@ -120,14 +120,14 @@ def post_propose(body: SummaryProposeIn, session: SessionDep, principal: Current
 
 
 @router.get("/summaries/{summary_id}", summary="一份汇总申请：归并键、商品项、所含清单")
-def get_summary(summary_id: int, session: SessionDep, principal: CurrentPrincipal) -> dict[str, Any]:
+def get_summary(summary_id: DbId, session: SessionDep, principal: CurrentPrincipal) -> dict[str, Any]:
     access.require_reader(principal)
     s = summary.visible_summary(session, summary_id, principal)
     return queries.summary_public(s, [m.invt_no for m in summary.members(session, s.id)])
 
 
 @router.get("/summaries/{summary_id}/ceb701", summary="已提交的CEB701汇总申请单报文")
-def get_ceb701(summary_id: int, session: SessionDep, principal: CurrentPrincipal) -> Response:
+def get_ceb701(summary_id: DbId, session: SessionDep, principal: CurrentPrincipal) -> Response:
     access.require_reader(principal)
     s = summary.visible_summary(session, summary_id, principal)
     data = s.message_xml.encode() if s.message_xml else summary.render_ceb701(session, s)
@@ -135,13 +135,13 @@ def get_ceb701(summary_id: int, session: SessionDep, principal: CurrentPrincipal
 
 
 @router.post("/summaries/{summary_id}/submit", summary="企业复核后提交汇总申请")
-def post_submit(summary_id: int, session: SessionDep, principal: CurrentPrincipal) -> dict[str, Any]:
+def post_submit(summary_id: DbId, session: SessionDep, principal: CurrentPrincipal) -> dict[str, Any]:
     return queries.summary_public(summary.submit(session, summary_id, principal))
 
 
 @router.post("/summaries/{summary_id}/result", summary="录入海关回执（CEB702/CEB792）")
 def post_result(
-    summary_id: int, body: SummaryResultIn, session: SessionDep, principal: CurrentPrincipal
+    summary_id: DbId, body: SummaryResultIn, session: SessionDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     s = summary.record_result(
         session,
@@ -157,7 +157,7 @@ def post_result(
 
 @router.get("/returns", summary="出口退货记录")
 def get_returns(
-    session: SessionDep, principal: CurrentPrincipal, seller_id: int | None = None
+    session: SessionDep, principal: CurrentPrincipal, seller_id: DbId | None = None
 ) -> dict[str, Any]:
     zone, seller = _scope(session, principal, seller_id)
     return {
@@ -182,9 +182,9 @@ def get_ledger(
     session: SessionDep,
     principal: CurrentPrincipal,
     request: Request,
-    start: dt.date,
-    end: dt.date,
-    seller_id: int | None = None,
+    start: BoundedDate,
+    end: BoundedDate,
+    seller_id: DbId | None = None,
     format: str = Query(default="json", pattern="^(json|xlsx)$"),
 ) -> dict[str, Any] | Response:
     seller = access.seller_for(
@@ -216,7 +216,7 @@ def get_deemed(
     principal: CurrentPrincipal,
     request: Request,
     year: int = Query(ge=2019, le=2100),
-    seller_id: int | None = None,
+    seller_id: DbId | None = None,
     format: str = Query(default="json", pattern="^(json|xlsx)$"),
 ) -> dict[str, Any] | Response:
     seller = access.seller_for(
@@ -258,7 +258,7 @@ def post_deemed_approval(
 
 @router.get("/fx", summary="收汇：应收、已收、未收、超收、轧差")
 def get_fx(
-    session: SessionDep, principal: CurrentPrincipal, request: Request, seller_id: int | None = None
+    session: SessionDep, principal: CurrentPrincipal, request: Request, seller_id: DbId | None = None
 ) -> dict[str, Any]:
     seller = access.seller_for(session, principal, seller_id, resource="export_fx", path=request.url.path)
     t = fx.seller_fx_totals(session, seller.id)
@@ -328,7 +328,7 @@ def post_netting(body: NettingIn, session: SessionDep, principal: CurrentPrincip
 
 @router.post("/fx/netting/{entry_id}/reverse", summary="冲销一笔轧差")
 def post_reverse(
-    entry_id: int, body: ReverseIn, session: SessionDep, principal: CurrentPrincipal
+    entry_id: DbId, body: ReverseIn, session: SessionDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     seller = access.own_enterprise(session, principal)
     e = fx.reverse_netting(session, entry_id, seller.id, principal, body.reason)
@@ -372,7 +372,7 @@ def get_rebate(
     principal: CurrentPrincipal,
     request: Request,
     period: str = Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
-    seller_id: int | None = None,
+    seller_id: DbId | None = None,
     format: str = Query(default="json", pattern="^(json|xlsx)$"),
 ) -> dict[str, Any] | Response:
     seller = access.seller_for(session, principal, seller_id, resource="export_rebate", path=request.url.path)
@@ -399,7 +399,7 @@ def get_rebate(
 
 @router.get("/filings", summary="B2B出口企业备案与海外仓备案")
 def get_filings(
-    session: SessionDep, principal: CurrentPrincipal, seller_id: int | None = None
+    session: SessionDep, principal: CurrentPrincipal, seller_id: DbId | None = None
 ) -> dict[str, Any]:
     zone, seller = _scope(session, principal, seller_id)
     bq = select(B2BExportFiling, Enterprise).join(Enterprise, Enterprise.id == B2BExportFiling.enterprise_id)

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from silkgate.auth import kinds
-from silkgate.auth.deps import OptionalPrincipal, SessionDep
+from silkgate.auth.deps import FormDep, OptionalPrincipal, SessionDep
 from silkgate.auth.principal import Principal
 from silkgate.exceptions import FieldError, NotFound, SilkgateError, ValidationFailed
 from silkgate.export import access, filings, fx, ledgers, queries, rules, summary
@@ -34,6 +34,7 @@ from silkgate.models.export import (
     OverseasWarehouse,
 )
 from silkgate.models.registry import Enterprise
+from silkgate.params import DbId, Offset, Year
 from silkgate.web import login_redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -55,7 +56,7 @@ def _today() -> dt.date:
     return now_utc().astimezone(BEIJING).date()
 
 
-def _ctx(request: Request, session: Any, principal: Principal, seller_id: int | None) -> dict[str, Any]:
+def _ctx(request: Request, session: Any, principal: Principal, seller_id: DbId | None) -> dict[str, Any]:
     """What every export page shows: tabs, the seller picker for zone readers, labels."""
     access.require_reader(principal)
     seller: Enterprise | None = None
@@ -137,7 +138,7 @@ def export_home(
     status: str | None = None,
     trade_mode: str | None = None,
     period: str | None = None,
-    offset: int = 0,
+    offset: Offset = 0,
 ) -> Response:
     def build(p: Principal) -> Response:
         ctx = _ctx(request, session, p, _int(seller_id))
@@ -192,7 +193,7 @@ def export_home(
 
 @router.get("/export/lists/{list_id}", response_class=HTMLResponse)
 def export_list(
-    list_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal
+    list_id: DbId, request: Request, session: SessionDep, principal: OptionalPrincipal
 ) -> Response:
     def build(p: Principal) -> Response:
         lst = access.list_visible(session, p, list_id, request.url.path)
@@ -253,10 +254,11 @@ def export_summaries(
 
 
 @router.post("/export/summaries/propose")
-async def export_propose(request: Request, session: SessionDep, principal: OptionalPrincipal) -> Response:
+def export_propose(
+    request: Request, session: SessionDep, principal: OptionalPrincipal, form: FormDep
+) -> Response:
     if principal is None:
         return login_redirect(request)
-    form = await request.form()
     period = str(form.get("period") or "")
     try:
         seller = access.own_enterprise(session, principal)
@@ -274,7 +276,7 @@ async def export_propose(request: Request, session: SessionDep, principal: Optio
 
 @router.get("/export/summaries/{summary_id}", response_class=HTMLResponse)
 def export_summary(
-    summary_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal
+    summary_id: DbId, request: Request, session: SessionDep, principal: OptionalPrincipal
 ) -> Response:
     def build(p: Principal) -> Response:
         s = summary.visible_summary(session, summary_id, p)
@@ -307,8 +309,8 @@ def export_summary(
 
 
 @router.post("/export/summaries/{summary_id}/submit")
-async def export_submit(
-    summary_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal
+def export_submit(
+    summary_id: DbId, request: Request, session: SessionDep, principal: OptionalPrincipal
 ) -> Response:
     if principal is None:
         return login_redirect(request)
@@ -320,12 +322,11 @@ async def export_submit(
 
 
 @router.post("/export/summaries/{summary_id}/result")
-async def export_result(
-    summary_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal
+def export_result(
+    summary_id: DbId, request: Request, session: SessionDep, principal: OptionalPrincipal, form: FormDep
 ) -> Response:
     if principal is None:
         return login_redirect(request)
-    form = await request.form()
     try:
         s = summary.record_result(
             session,
@@ -343,7 +344,7 @@ async def export_result(
 
 @router.get("/export/summaries/{summary_id}/ceb701.xml")
 def export_ceb701(
-    summary_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal
+    summary_id: DbId, request: Request, session: SessionDep, principal: OptionalPrincipal
 ) -> Response:
     def build(p: Principal) -> Response:
         s = summary.visible_summary(session, summary_id, p)
@@ -402,7 +403,7 @@ def export_tax(
     seller_id: str | None = None,
     start: str | None = None,
     end: str | None = None,
-    year: int | None = None,
+    year: Year | None = None,
 ) -> Response:
     def build(p: Principal) -> Response:
         ctx = _ctx(request, session, p, _int(seller_id))
@@ -461,7 +462,7 @@ def export_deemed_xlsx(
     session: SessionDep,
     principal: OptionalPrincipal,
     seller_id: str | None = None,
-    year: int | None = None,
+    year: Year | None = None,
 ) -> Response:
     def build(p: Principal) -> Response:
         seller = access.seller_for(
@@ -481,12 +482,11 @@ def export_deemed_xlsx(
 
 
 @router.post("/export/tax/approval")
-async def export_tax_approval(
-    request: Request, session: SessionDep, principal: OptionalPrincipal
+def export_tax_approval(
+    request: Request, session: SessionDep, principal: OptionalPrincipal, form: FormDep
 ) -> Response:
     if principal is None:
         return login_redirect(request)
-    form = await request.form()
     sid = _int(form.get("seller_id"))
     try:
         if principal.org_kind != kinds.TAX:
@@ -564,10 +564,12 @@ def _form_dict(form: Any, names: tuple[str, ...]) -> dict[str, str]:
 
 
 @router.post("/export/fx/collections")
-async def export_collection(request: Request, session: SessionDep, principal: OptionalPrincipal) -> Response:
+def export_collection(
+    request: Request, session: SessionDep, principal: OptionalPrincipal, form: FormDep
+) -> Response:
     if principal is None:
         return login_redirect(request)
-    f = _form_dict(await request.form(), ("order_no", "currency", "amount", "collected_on", "pay_no"))
+    f = _form_dict(form, ("order_no", "currency", "amount", "collected_on", "pay_no"))
     try:
         seller = access.own_enterprise(session, principal)
         try:
@@ -594,12 +596,12 @@ async def export_collection(request: Request, session: SessionDep, principal: Op
 
 
 @router.post("/export/fx/netting")
-async def export_netting(request: Request, session: SessionDep, principal: OptionalPrincipal) -> Response:
+def export_netting(
+    request: Request, session: SessionDep, principal: OptionalPrincipal, form: FormDep
+) -> Response:
     if principal is None:
         return login_redirect(request)
-    f = _form_dict(
-        await request.form(), ("period", "kind", "counterparty", "reference", "currency", "amount", "note")
-    )
+    f = _form_dict(form, ("period", "kind", "counterparty", "reference", "currency", "amount", "note"))
     try:
         seller = access.own_enterprise(session, principal)
         e = fx.add_netting(
@@ -611,12 +613,11 @@ async def export_netting(request: Request, session: SessionDep, principal: Optio
 
 
 @router.post("/export/fx/netting/{entry_id}/reverse")
-async def export_netting_reverse(
-    entry_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal
+def export_netting_reverse(
+    entry_id: DbId, request: Request, session: SessionDep, principal: OptionalPrincipal, form: FormDep
 ) -> Response:
     if principal is None:
         return login_redirect(request)
-    form = await request.form()
     try:
         seller = access.own_enterprise(session, principal)
         fx.reverse_netting(session, entry_id, seller.id, principal, str(form.get("reason") or ""))
@@ -626,10 +627,11 @@ async def export_netting_reverse(
 
 
 @router.post("/export/fx/rates")
-async def export_rates(request: Request, session: SessionDep, principal: OptionalPrincipal) -> Response:
+def export_rates(
+    request: Request, session: SessionDep, principal: OptionalPrincipal, form: FormDep
+) -> Response:
     if principal is None:
         return login_redirect(request)
-    form = await request.form()
     try:
         principal.require_zone_office()
         rows = fx.parse_rate_csv(str(form.get("csv") or ""))
@@ -748,16 +750,17 @@ def export_filings(
     return _guard(request, principal, build)
 
 
-async def _filing_post(
+def _filing_post(
     request: Request,
     session: Any,
     principal: Principal | None,
+    form: Any,
     names: tuple[str, ...],
     action: Callable[[Principal, dict[str, str]], str],
 ) -> Response:
     if principal is None:
         return login_redirect(request)
-    values = _form_dict(await request.form(), names)
+    values = _form_dict(form, names)
     try:
         message = action(principal, values)
     except SilkgateError as exc:
@@ -766,18 +769,22 @@ async def _filing_post(
 
 
 @router.post("/export/filings/b2b")
-async def export_b2b(request: Request, session: SessionDep, principal: OptionalPrincipal) -> Response:
+def export_b2b(
+    request: Request, session: SessionDep, principal: OptionalPrincipal, form: FormDep
+) -> Response:
     def act(p: Principal, v: dict[str, str]) -> str:
         f = filings.file_b2b(session, access.own_enterprise(session, p), v, p)
         return f"{f.trade_mode}备案已登记"
 
-    return await _filing_post(
-        request, session, principal, ("trade_mode", "customs_code", "business_scope"), act
+    return _filing_post(
+        request, session, principal, form, ("trade_mode", "customs_code", "business_scope"), act
     )
 
 
 @router.post("/export/filings/warehouses")
-async def export_warehouse(request: Request, session: SessionDep, principal: OptionalPrincipal) -> Response:
+def export_warehouse(
+    request: Request, session: SessionDep, principal: OptionalPrincipal, form: FormDep
+) -> Response:
     def act(p: Principal, v: dict[str, str]) -> str:
         w = filings.file_warehouse(session, access.own_enterprise(session, p), v, p)
         return f"海外仓“{w.name}”已备案"
@@ -792,22 +799,24 @@ async def export_warehouse(request: Request, session: SessionDep, principal: Opt
         "contract_no",
         "contract_valid_until",
     )
-    return await _filing_post(request, session, principal, names, act)
+    return _filing_post(request, session, principal, form, names, act)
 
 
 @router.post("/export/settings")
-async def export_settings(request: Request, session: SessionDep, principal: OptionalPrincipal) -> Response:
+def export_settings(
+    request: Request, session: SessionDep, principal: OptionalPrincipal, form: FormDep
+) -> Response:
     def act(p: Principal, v: dict[str, str]) -> str:
         filings.update_seller_setting(session, access.own_enterprise(session, p), v, p)
         return "出口设置已保存"
 
     names = ("declaration_path", "purchase_invoices", "employees", "total_assets", "restricted_industry")
-    return await _filing_post(request, session, principal, names, act)
+    return _filing_post(request, session, principal, form, names, act)
 
 
 @router.post("/export/zone-settings")
-async def export_zone_settings(
-    request: Request, session: SessionDep, principal: OptionalPrincipal
+def export_zone_settings(
+    request: Request, session: SessionDep, principal: OptionalPrincipal, form: FormDep
 ) -> Response:
     def act(p: Principal, v: dict[str, str]) -> str:
         p.require_zone_office()
@@ -818,6 +827,6 @@ async def export_zone_settings(
             filings.add_excluded_goods(session, p.zone_code, v["hs_prefix"], v["name"], v["source"], p)
         return "综试区出口设置已保存"
 
-    return await _filing_post(
-        request, session, principal, ("customs_codes", "hs_prefix", "name", "source"), act
+    return _filing_post(
+        request, session, principal, form, ("customs_codes", "hs_prefix", "name", "source"), act
     )

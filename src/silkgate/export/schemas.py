@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from silkgate.params import BoundedDate, DbId
 
 
 class _In(BaseModel):
@@ -27,7 +28,7 @@ class CollectionIn(_In):
     order_no: str = Field(max_length=60)
     currency: str = Field(min_length=3, max_length=3, description="海关币制代码，如 502 美元")
     amount: Decimal = Field(description="收款金额（原币）")
-    collected_on: dt.date
+    collected_on: BoundedDate
     pay_no: str | None = Field(default=None, max_length=60)
 
 
@@ -88,5 +89,5 @@ class ZoneSettingIn(_In):
 
 
 class DeemedApprovalIn(_In):
-    seller_id: int
+    seller_id: DbId
     approved: bool

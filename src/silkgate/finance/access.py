@@ -13,6 +13,7 @@ from silkgate.auth.deps import OptionalPrincipal, SessionDep
 from silkgate.exceptions import NotAuthenticated, NotFound, SilkgateError
 from silkgate.finance import rules, service
 from silkgate.models.finance import FinancingApplication
+from silkgate.params import DbId
 
 
 class RequireGrant:
@@ -35,7 +36,7 @@ class RequireGrant:
         return tuple(dict.fromkeys((*self.slices, *rules.REVIEW_SLICES[product])))
 
     def __call__(
-        self, request: Request, session: SessionDep, principal: OptionalPrincipal, enterprise_id: int
+        self, request: Request, session: SessionDep, principal: OptionalPrincipal, enterprise_id: DbId
     ) -> service.GrantAccess | SilkgateError:
         try:
             if principal is None:

@@ -15,6 +15,7 @@ from silkgate.auth.deps import CurrentPrincipal, SessionDep
 from silkgate.exceptions import SilkgateError
 from silkgate.finance import schemas, service
 from silkgate.finance.access import RequireGrant, granted
+from silkgate.params import DbId
 
 router = APIRouter(prefix="/api/v1/finance", tags=["finance"])
 
@@ -48,7 +49,7 @@ def list_grants(principal: CurrentPrincipal, session: SessionDep) -> list[schema
 
 
 @router.post("/grants/{grant_id}/revoke", response_model=schemas.GrantPublic, summary="Revoke a grant")
-def revoke_grant(grant_id: int, principal: CurrentPrincipal, session: SessionDep) -> schemas.GrantPublic:
+def revoke_grant(grant_id: DbId, principal: CurrentPrincipal, session: SessionDep) -> schemas.GrantPublic:
     return service.grant_public(session, service.revoke_grant(session, principal, grant_id))
 
 
@@ -72,14 +73,14 @@ def my_applications(principal: CurrentPrincipal, session: SessionDep) -> list[sc
 
 @router.get("/applications/{application_id}", response_model=schemas.ApplicationDetail)
 def my_application(
-    application_id: int, principal: CurrentPrincipal, session: SessionDep
+    application_id: DbId, principal: CurrentPrincipal, session: SessionDep
 ) -> schemas.ApplicationDetail:
     return service.application_detail(session, service.own_application(session, principal, application_id))
 
 
 @router.post("/applications/{application_id}/withdraw", response_model=schemas.ApplicationPublic)
 def withdraw(
-    application_id: int, principal: CurrentPrincipal, session: SessionDep
+    application_id: DbId, principal: CurrentPrincipal, session: SessionDep
 ) -> schemas.ApplicationPublic:
     return schemas.ApplicationPublic.model_validate(
         service.withdraw_application(session, principal, application_id)
@@ -97,7 +98,7 @@ def policies(principal: CurrentPrincipal, session: SessionDep) -> list[schemas.P
 
 @router.post("/policies/{policy_id}/claims", response_model=schemas.ClaimPublic, status_code=201)
 def file_claim(
-    policy_id: int, data: schemas.ClaimCreate, principal: CurrentPrincipal, session: SessionDep
+    policy_id: DbId, data: schemas.ClaimCreate, principal: CurrentPrincipal, session: SessionDep
 ) -> schemas.ClaimPublic:
     return schemas.ClaimPublic.model_validate(service.file_claim(session, principal, policy_id, data))
 
@@ -170,7 +171,7 @@ BankApp = Annotated[Access, Depends(RequireGrant(for_application=True))]
     name="application",
 )
 def bank_application(
-    application_id: int, principal: CurrentPrincipal, session: SessionDep, access: BankApp
+    application_id: DbId, principal: CurrentPrincipal, session: SessionDep, access: BankApp
 ) -> schemas.ApplicationDetail:
     app = service.bank_application(session, granted(access), principal, application_id)
     return service.application_detail(session, app)
@@ -182,7 +183,7 @@ def bank_application(
     name="application_review",
 )
 def bank_review(
-    application_id: int, principal: CurrentPrincipal, session: SessionDep, access: BankApp
+    application_id: DbId, principal: CurrentPrincipal, session: SessionDep, access: BankApp
 ) -> schemas.ApplicationPublic:
     app = service.bank_application(session, granted(access), principal, application_id)
     return schemas.ApplicationPublic.model_validate(service.start_review(session, principal, app))
@@ -194,7 +195,7 @@ def bank_review(
     name="application_decision",
 )
 def bank_decide(
-    application_id: int,
+    application_id: DbId,
     data: schemas.DecisionIn,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -210,7 +211,7 @@ def bank_decide(
     name="application_disbursement",
 )
 def bank_disburse(
-    application_id: int,
+    application_id: DbId,
     data: schemas.DisbursementIn,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -226,7 +227,7 @@ def bank_disburse(
     name="application_repayment",
 )
 def bank_repayment(
-    application_id: int,
+    application_id: DbId,
     data: schemas.RepaymentIn,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -259,7 +260,7 @@ def issue_policy(
     name="policy_claims",
 )
 def policy_claims(
-    policy_id: int, principal: CurrentPrincipal, session: SessionDep, access: InsurerAccess
+    policy_id: DbId, principal: CurrentPrincipal, session: SessionDep, access: InsurerAccess
 ) -> list[schemas.ClaimPublic]:
     policy = service.insurer_policy(session, principal, granted(access), policy_id)
     return [schemas.ClaimPublic.model_validate(c) for c in service.claims_of(session, policy.id)]
@@ -271,8 +272,8 @@ def policy_claims(
     name="claim_decision",
 )
 def decide_claim(
-    policy_id: int,
-    claim_id: int,
+    policy_id: DbId,
+    claim_id: DbId,
     data: schemas.ClaimDecision,
     principal: CurrentPrincipal,
     session: SessionDep,

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from openpyxl import Workbook
 
 from silkgate.auth import kinds
-from silkgate.auth.deps import OptionalPrincipal, SessionDep
+from silkgate.auth.deps import FormDep, OptionalPrincipal, SessionDep
 from silkgate.auth.principal import Principal
 from silkgate.exceptions import FieldError, NotAuthenticated, SilkgateError, ValidationFailed
 from silkgate.export.fx import NETTING_KIND_LABELS
@@ -24,6 +24,7 @@ from silkgate.kit.cebtime import BEIJING, now_utc
 from silkgate.logistics import service as logistics
 from silkgate.logistics.service import CUSTOMS_STATUS_LABELS
 from silkgate.models.registry import Enterprise
+from silkgate.params import DbId
 from silkgate.web import login_redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -125,10 +126,11 @@ def _decimal(form: Any, name: str, errors: list[FieldError], label: str) -> Deci
 
 
 @router.post("/finance/grants", response_class=HTMLResponse)
-async def create_grant(request: Request, session: SessionDep, principal: OptionalPrincipal) -> Response:
+def create_grant(
+    request: Request, session: SessionDep, principal: OptionalPrincipal, form: FormDep
+) -> Response:
     if principal is None:
         return login_redirect(request)
-    form = await request.form()
     try:
         days = int(str(form.get("days") or "0"))
         data = schemas.GrantCreate(
@@ -154,7 +156,7 @@ async def create_grant(request: Request, session: SessionDep, principal: Optiona
 
 @router.post("/finance/grants/{grant_id}/revoke", response_class=HTMLResponse)
 def revoke_grant(
-    grant_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal
+    grant_id: DbId, request: Request, session: SessionDep, principal: OptionalPrincipal
 ) -> Response:
     if principal is None:
         return login_redirect(request)
@@ -166,10 +168,9 @@ def revoke_grant(
 
 
 @router.post("/finance/applications", response_class=HTMLResponse)
-async def apply(request: Request, session: SessionDep, principal: OptionalPrincipal) -> Response:
+def apply(request: Request, session: SessionDep, principal: OptionalPrincipal, form: FormDep) -> Response:
     if principal is None:
         return login_redirect(request)
-    form = await request.form()
     errors: list[FieldError] = []
     amount = _decimal(form, "amount_requested", errors, "申请金额")
     product = str(form.get("product") or "")
@@ -213,7 +214,7 @@ async def apply(request: Request, session: SessionDep, principal: OptionalPrinci
 
 @router.post("/finance/applications/{application_id}/withdraw", response_class=HTMLResponse)
 def withdraw(
-    application_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal
+    application_id: DbId, request: Request, session: SessionDep, principal: OptionalPrincipal
 ) -> Response:
     if principal is None:
         return login_redirect(request)
@@ -225,12 +226,11 @@ def withdraw(
 
 
 @router.post("/finance/policies/{policy_id}/claims", response_class=HTMLResponse)
-async def file_claim(
-    policy_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal
+def file_claim(
+    policy_id: DbId, request: Request, session: SessionDep, principal: OptionalPrincipal, form: FormDep
 ) -> Response:
     if principal is None:
         return login_redirect(request)
-    form = await request.form()
     errors: list[FieldError] = []
     amount = _decimal(form, "amount_claimed", errors, "索赔金额")
     try:
@@ -306,7 +306,7 @@ def _review_page(
     session: SessionDep,
     principal: Principal,
     access: service.GrantAccess,
-    application_id: int,
+    application_id: DbId,
     **extra: Any,
 ) -> HTMLResponse:
     app = service.bank_application(session, access, principal, application_id)
@@ -343,8 +343,8 @@ def _review_page(
     "/finance/bank/enterprises/{enterprise_id}/applications/{application_id}", response_class=HTMLResponse
 )
 def review(
-    enterprise_id: int,
-    application_id: int,
+    enterprise_id: DbId,
+    application_id: DbId,
     request: Request,
     session: SessionDep,
     principal: OptionalPrincipal,
@@ -365,19 +365,19 @@ def review(
     "/finance/bank/enterprises/{enterprise_id}/applications/{application_id}/{action}",
     response_class=HTMLResponse,
 )
-async def review_action(
-    enterprise_id: int,
-    application_id: int,
+def review_action(
+    enterprise_id: DbId,
+    application_id: DbId,
     action: str,
     request: Request,
     session: SessionDep,
     principal: OptionalPrincipal,
     access: ReviewAccess,
+    form: FormDep,
 ) -> Response:
     if isinstance(access, SilkgateError):
         return _refused(request, principal, access)
     assert principal is not None
-    form = await request.form()
     errors: list[FieldError] = []
     try:
         app = service.bank_application(session, access, principal, application_id)

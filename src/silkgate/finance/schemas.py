@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from silkgate.params import BoundedDate, Count, DbId
+
 Slice = Literal["filings", "declarations", "fx", "credit"]
 Product = Literal["order", "warehouse_pledge", "receivables", "term_advance"]
 
@@ -15,7 +17,7 @@ Product = Literal["order", "warehouse_pledge", "receivables", "term_advance"]
 class GrantCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    grantee_org_id: int
+    grantee_org_id: DbId
     slices: list[Slice] = Field(min_length=1)
     purpose: str = Field(min_length=1, max_length=200)
     valid_from: dt.datetime | None = None
@@ -42,19 +44,19 @@ class PledgeLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     source: Literal["overseas", "bonded"]
-    stock_id: int
+    stock_id: DbId
     quantity: Decimal = Field(gt=0)
 
 
 class ApplicationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    bank_org_id: int
+    bank_org_id: DbId
     product: Product
     amount_requested: Decimal = Field(gt=0, max_digits=19, decimal_places=2)
-    term_days: int = Field(ge=7, le=1095)
+    term_days: Count = Field(ge=7, le=1095)
     purpose: str = Field(min_length=1, max_length=500)
-    declaration_ids: list[int] = Field(default_factory=list, max_length=5000)
+    declaration_ids: list[DbId] = Field(default_factory=list, max_length=5000)
     pledge_lines: list[PledgeLineIn] = Field(default_factory=list, max_length=200)
 
 
@@ -77,7 +79,7 @@ class RepaymentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     amount: Decimal = Field(gt=0, max_digits=19, decimal_places=2)
-    paid_on: dt.date
+    paid_on: BoundedDate
 
 
 class ApplicationEventPublic(BaseModel):
@@ -137,9 +139,9 @@ class PolicyCreate(BaseModel):
     buyer_country: str = Field(min_length=3, max_length=3)
     insured_value: Decimal = Field(gt=0, max_digits=19, decimal_places=2)
     premium: Decimal = Field(ge=0, max_digits=19, decimal_places=2)
-    declaration_ids: list[int] = Field(default_factory=list, max_length=5000)
-    starts_on: dt.date
-    ends_on: dt.date
+    declaration_ids: list[DbId] = Field(default_factory=list, max_length=5000)
+    starts_on: BoundedDate
+    ends_on: BoundedDate
 
 
 class PolicyPublic(BaseModel):
@@ -163,7 +165,7 @@ class PolicyPublic(BaseModel):
 class ClaimCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    declaration_id: int | None = None
+    declaration_id: DbId | None = None
     loss_cause: Literal["buyer_default", "insolvency", "refusal", "political"]
     amount_claimed: Decimal = Field(gt=0, max_digits=19, decimal_places=2)
     note: str = Field(default="", max_length=500)
@@ -202,8 +204,8 @@ class SettlementIn(BaseModel):
     amount: Decimal = Field(gt=0, max_digits=19, decimal_places=2)
     amount_cny: Decimal = Field(gt=0, max_digits=19, decimal_places=2)
     counterparty_country: str | None = Field(default=None, min_length=3, max_length=3)
-    settled_on: dt.date
-    declaration_id: int | None = None
+    settled_on: BoundedDate
+    declaration_id: DbId | None = None
 
 
 class SettlementBatch(BaseModel):

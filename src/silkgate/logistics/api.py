@@ -11,6 +11,7 @@ from silkgate.auth.deps import CurrentPrincipal, SessionDep
 from silkgate.exceptions import NotFound
 from silkgate.kit.cebtime import now_utc
 from silkgate.logistics import schemas, service
+from silkgate.params import DbId
 
 router = APIRouter(prefix="/api/v1/logistics", tags=["logistics"])
 
@@ -53,7 +54,9 @@ def list_warehouses(
 
 
 @router.get("/warehouses/{warehouse_id}", response_model=schemas.WarehouseDetail)
-def warehouse(warehouse_id: int, principal: CurrentPrincipal, session: SessionDep) -> schemas.WarehouseDetail:
+def warehouse(
+    warehouse_id: DbId, principal: CurrentPrincipal, session: SessionDep
+) -> schemas.WarehouseDetail:
     return service.warehouse_detail(session, principal, warehouse_id)
 
 
@@ -63,7 +66,7 @@ def warehouse(warehouse_id: int, principal: CurrentPrincipal, session: SessionDe
     summary="Warehouse data feed: inbound, outbound, stocktake (all or nothing, idempotent per reference)",
 )
 def report_stock(
-    warehouse_id: int, report: schemas.StockReport, principal: CurrentPrincipal, session: SessionDep
+    warehouse_id: DbId, report: schemas.StockReport, principal: CurrentPrincipal, session: SessionDep
 ) -> schemas.StockReportResult:
     return service.report_stock(session, principal, warehouse_id, report.movements)
 
@@ -84,14 +87,14 @@ def list_consignments(principal: CurrentPrincipal, session: SessionDep) -> list[
 
 @router.get("/consignments/{consignment_id}", response_model=schemas.ConsignmentPublic)
 def consignment(
-    consignment_id: int, principal: CurrentPrincipal, session: SessionDep
+    consignment_id: DbId, principal: CurrentPrincipal, session: SessionDep
 ) -> schemas.ConsignmentPublic:
     return service.consignment_public(session, service.get_consignment(session, principal, consignment_id))
 
 
 @router.post("/consignments/{consignment_id}/legs/{seq}", response_model=schemas.ConsignmentPublic)
 def update_leg(
-    consignment_id: int, seq: int, data: schemas.LegUpdate, principal: CurrentPrincipal, session: SessionDep
+    consignment_id: DbId, seq: DbId, data: schemas.LegUpdate, principal: CurrentPrincipal, session: SessionDep
 ) -> schemas.ConsignmentPublic:
     return service.consignment_public(
         session, service.update_leg(session, principal, consignment_id, seq, data)
@@ -105,7 +108,7 @@ def returns(principal: CurrentPrincipal, session: SessionDep) -> list[schemas.Re
 
 @router.post("/returns/{routing_id}/receive", response_model=schemas.ReturnPublic)
 def receive_return(
-    routing_id: int, principal: CurrentPrincipal, session: SessionDep, at: dt.datetime | None = None
+    routing_id: DbId, principal: CurrentPrincipal, session: SessionDep, at: dt.datetime | None = None
 ) -> schemas.ReturnPublic:
     return schemas.ReturnPublic.model_validate(
         service.receive_return(session, principal, routing_id, at or now_utc())

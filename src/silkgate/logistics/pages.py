@@ -12,10 +12,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from openpyxl import Workbook
 
 from silkgate.auth import kinds
-from silkgate.auth.deps import OptionalPrincipal, SessionDep
+from silkgate.auth.deps import FormDep, OptionalPrincipal, SessionDep
 from silkgate.auth.principal import Principal
 from silkgate.exceptions import FieldError, NotAuthenticated, SilkgateError, ValidationFailed
 from silkgate.logistics import rules, schemas, service
+from silkgate.params import DbId
 from silkgate.web import login_redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -75,11 +76,12 @@ def logistics_home(request: Request, session: SessionDep, principal: OptionalPri
 
 
 @router.post("/logistics/warehouses", response_class=HTMLResponse)
-async def register_warehouse(request: Request, session: SessionDep, principal: OptionalPrincipal) -> Response:
+def register_warehouse(
+    request: Request, session: SessionDep, principal: OptionalPrincipal, form: FormDep
+) -> Response:
     """A warehouse or logistics firm registers a warehouse it operates."""
     if principal is None:
         return login_redirect(request)
-    form = await request.form()
     try:
         try:
             data = schemas.WarehouseCreate(
@@ -115,7 +117,7 @@ async def register_warehouse(request: Request, session: SessionDep, principal: O
 
 @router.get("/logistics/warehouses/{warehouse_id}", response_class=HTMLResponse)
 def warehouse_page(
-    warehouse_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal
+    warehouse_id: DbId, request: Request, session: SessionDep, principal: OptionalPrincipal
 ) -> Response:
     if principal is None:
         return login_redirect(request)

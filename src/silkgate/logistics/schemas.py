@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from silkgate.params import Count, DbId
+
 WarehouseKind = Literal["bonded", "supervised_site", "overseas", "returns", "consolidation", "domestic"]
 Mode = Literal["air", "rail", "sea", "road"]
 
@@ -59,9 +61,9 @@ class WarehouseCreate(BaseModel):
     area_m2: Decimal = Field(ge=0)
     capacity_units: Decimal = Field(gt=0)
     is_public: bool = False
-    overseas_filing_id: int | None = None
+    overseas_filing_id: DbId | None = None
     services: list[str] = Field(default_factory=list)
-    operator_enterprise_id: int | None = None
+    operator_enterprise_id: DbId | None = None
 
 
 class WarehousePublic(BaseModel):
@@ -151,7 +153,7 @@ class ConsignmentCreate(BaseModel):
     destination: str = Field(min_length=1, max_length=100)
     shipper_customs_code: str | None = Field(default=None, min_length=10, max_length=10)
     cargo_description: str = Field(default="", max_length=300)
-    packages: int = Field(default=0, ge=0)
+    packages: Count = Field(default=0, ge=0)
     gross_weight_kg: Decimal = Field(default=Decimal("0"), ge=0)
     waybill_nos: list[str] = Field(default_factory=list, max_length=10000)
     legs: list[LegIn] = Field(min_length=1, max_length=10)

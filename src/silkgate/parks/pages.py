@@ -13,8 +13,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from openpyxl import Workbook
 
 from silkgate.auth import kinds
-from silkgate.auth.deps import OptionalPrincipal, SessionDep
+from silkgate.auth.deps import FormDep, OptionalPrincipal, SessionDep
 from silkgate.exceptions import FieldError, NotAuthenticated, SilkgateError, ValidationFailed
+from silkgate.params import DbId
 from silkgate.parks import rules, schemas, service
 from silkgate.parks.api import year_to_date
 from silkgate.registry import service as registry
@@ -57,7 +58,7 @@ def parks_home(request: Request, session: SessionDep, principal: OptionalPrincip
 
 
 def _detail(
-    request: Request, session: SessionDep, principal: Any, park_id: int, **extra: Any
+    request: Request, session: SessionDep, principal: Any, park_id: DbId, **extra: Any
 ) -> HTMLResponse:
     date_from, date_to = year_to_date(None, None)
     detail = service.park_detail(session, principal, park_id, date_from, date_to)
@@ -76,19 +77,18 @@ def _detail(
 
 
 @router.get("/parks/{park_id:int}", response_class=HTMLResponse)
-def park_page(park_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal) -> Response:
+def park_page(park_id: DbId, request: Request, session: SessionDep, principal: OptionalPrincipal) -> Response:
     if principal is None:
         return login_redirect(request)
     return _detail(request, session, principal, park_id, flash=request.query_params.get("ok"))
 
 
 @router.post("/parks/{park_id:int}/tenants", response_class=HTMLResponse)
-async def add_tenant(
-    park_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal
+def add_tenant(
+    park_id: DbId, request: Request, session: SessionDep, principal: OptionalPrincipal, form: FormDep
 ) -> Response:
     if principal is None:
         return login_redirect(request)
-    form = await request.form()
     try:
         raw = str(form.get("enterprise") or "").strip().upper()
         ent = registry.enterprise_by_customs_code(session, raw) if len(raw) == 10 else None
@@ -126,12 +126,11 @@ async def add_tenant(
 
 
 @router.post("/parks/{park_id:int}/services", response_class=HTMLResponse)
-async def add_service(
-    park_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal
+def add_service(
+    park_id: DbId, request: Request, session: SessionDep, principal: OptionalPrincipal, form: FormDep
 ) -> Response:
     if principal is None:
         return login_redirect(request)
-    form = await request.form()
     try:
         try:
             data = schemas.ServiceIn(
@@ -154,12 +153,11 @@ async def add_service(
 
 
 @router.post("/parks/services/{service_id}/requests", response_class=HTMLResponse)
-async def request_service(
-    service_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal
+def request_service(
+    service_id: DbId, request: Request, session: SessionDep, principal: OptionalPrincipal, form: FormDep
 ) -> Response:
     if principal is None:
         return login_redirect(request)
-    form = await request.form()
     try:
         service.request_service(
             session, principal, service_id, schemas.RequestIn(note=str(form.get("note") or ""))
@@ -170,12 +168,11 @@ async def request_service(
 
 
 @router.post("/parks/requests/{request_id}/reply", response_class=HTMLResponse)
-async def reply(
-    request_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal
+def reply(
+    request_id: DbId, request: Request, session: SessionDep, principal: OptionalPrincipal, form: FormDep
 ) -> Response:
     if principal is None:
         return login_redirect(request)
-    form = await request.form()
     try:
         service.reply_request(
             session,

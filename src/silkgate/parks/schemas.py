@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from silkgate.params import BoundedDate, Count, DbId
+
 ParkKind = Literal[
     "industrial_park",
     "incubator",
@@ -54,15 +56,15 @@ class ParkCreate(BaseModel):
     county: str = Field(default="", max_length=40)
     country: str = Field(default="142", min_length=3, max_length=3)
     address: str = Field(default="", max_length=300)
-    operator_org_id: int | None = None
+    operator_org_id: DbId | None = None
     operator_name: str = Field(default="", max_length=200)
     area_m2: Decimal = Field(default=Decimal("0"), ge=0)
-    tenant_capacity: int = Field(default=0, ge=0)
+    tenant_capacity: Count = Field(default=0, ge=0)
     theme_industries: list[str] = Field(default_factory=list, max_length=20)
     status: ParkStatus = "operating"
     level: Level = "none"
-    level_year: int | None = Field(default=None, ge=2015, le=2100)
-    warehouse_id: int | None = None
+    level_year: Count | None = Field(default=None, ge=2015, le=2100)
+    warehouse_id: DbId | None = None
     source_note: str = Field(default="", max_length=1000)
 
 
@@ -71,11 +73,11 @@ class ParkUpdate(BaseModel):
 
     address: str | None = Field(default=None, max_length=300)
     area_m2: Decimal | None = Field(default=None, ge=0)
-    tenant_capacity: int | None = Field(default=None, ge=0)
+    tenant_capacity: Count | None = Field(default=None, ge=0)
     theme_industries: list[str] | None = None
     status: ParkStatus | None = None
     level: Level | None = None
-    level_year: int | None = Field(default=None, ge=2015, le=2100)
+    level_year: Count | None = Field(default=None, ge=2015, le=2100)
     operator_name: str | None = Field(default=None, max_length=200)
 
 
@@ -104,9 +106,9 @@ class ParkPublic(BaseModel):
 class TenantIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    enterprise_id: int
+    enterprise_id: DbId
     role: TenantRole
-    moved_in_on: dt.date
+    moved_in_on: BoundedDate
     area_m2: Decimal = Field(default=Decimal("0"), ge=0)
 
 

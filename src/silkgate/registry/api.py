@@ -8,12 +8,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query, Request, Response
 from sqlalchemy import select
 
-from silkgate.auth.deps import CurrentPrincipal, SessionDep
+from silkgate.auth.deps import BodyDep, CurrentPrincipal, SessionDep
 from silkgate.auth.principal import Principal
 from silkgate.exceptions import FieldError, NotFound, ValidationFailed
 from silkgate.models.org import Organisation
 from silkgate.models.registry import ENTERPRISE_ROLES, FILING_STATUSES, Enterprise
 from silkgate.models.zone import Zone, ZoneTarget
+from silkgate.params import MAX_OFFSET, DbId
 from silkgate.registry import service
 from silkgate.registry.excel import commodities_workbook, enterprises_workbook
 from silkgate.registry.files import read_tariff_csv
@@ -81,7 +82,7 @@ def list_enterprises(
     status: Annotated[Literal[FILING_STATUSES] | None, Query()] = None,  # type: ignore[valid-type]
     district: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     format: Literal["json", "xlsx"] = "json",
 ) -> Any:
     flt = service.EnterpriseFilter(q=q, role=role, status=status, district=district)
@@ -138,7 +139,7 @@ def create_enterprise(
     summary="One filing, in the fields of the caller's remit",
 )
 def get_enterprise(
-    enterprise_id: int, request: Request, principal: CurrentPrincipal, session: SessionDep
+    enterprise_id: DbId, request: Request, principal: CurrentPrincipal, session: SessionDep
 ) -> EnterprisePublic:
     enterprise = service.get_enterprise(session, principal, enterprise_id, request_path=str(request.url.path))
     return _public(session, enterprise, principal)
@@ -150,7 +151,7 @@ def get_enterprise(
     summary="Change a filing (history kept; a corrected rejected filing goes back to review)",
 )
 def update_enterprise(
-    enterprise_id: int, data: EnterpriseUpdate, principal: CurrentPrincipal, session: SessionDep
+    enterprise_id: DbId, data: EnterpriseUpdate, principal: CurrentPrincipal, session: SessionDep
 ) -> EnterprisePublic:
     enterprise = service.enterprise_for_edit(session, principal, enterprise_id)
     service.update_enterprise(session, enterprise, data, principal)
@@ -163,7 +164,7 @@ def update_enterprise(
     summary="Approve a pending filing (zone office)",
 )
 def approve_enterprise(
-    enterprise_id: int, principal: CurrentPrincipal, session: SessionDep
+    enterprise_id: DbId, principal: CurrentPrincipal, session: SessionDep
 ) -> EnterprisePublic:
     enterprise = service.approve_enterprise(session, enterprise_id, principal)
     return _public(session, enterprise, principal)
@@ -175,7 +176,7 @@ def approve_enterprise(
     summary="Reject a pending filing with a reason (zone office)",
 )
 def reject_enterprise(
-    enterprise_id: int,
+    enterprise_id: DbId,
     principal: CurrentPrincipal,
     session: SessionDep,
     decision: Annotated[EnterpriseDecision, Body()],
@@ -190,7 +191,7 @@ def reject_enterprise(
     summary="Who changed what and when (an agency sees only its remit's fields)",
 )
 def enterprise_history(
-    enterprise_id: int, request: Request, principal: CurrentPrincipal, session: SessionDep
+    enterprise_id: DbId, request: Request, principal: CurrentPrincipal, session: SessionDep
 ) -> list[EnterpriseChangePublic]:
     enterprise = service.get_enterprise(session, principal, enterprise_id, request_path=str(request.url.path))
     allowed = service.visible_fields(principal)
@@ -227,10 +228,10 @@ def list_commodities(
     session: SessionDep,
     q: Annotated[str | None, Query(description="名称包含，或商品货号")] = None,
     hs_code: Annotated[str | None, Query(description="HS 编码前缀")] = None,
-    enterprise_id: int | None = None,
+    enterprise_id: DbId | None = None,
     positive_list: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     format: Literal["json", "xlsx"] = "json",
 ) -> Any:
     export = format == "xlsx"
@@ -266,7 +267,7 @@ def create_commodity(
     data: CommodityCreate,
     principal: CurrentPrincipal,
     session: SessionDep,
-    enterprise_id: int | None = None,
+    enterprise_id: DbId | None = None,
 ) -> CommodityPublic:
     owner = service.commodity_owner_for(session, principal, enterprise_id)
     commodity = service.file_commodity(session, owner, data, actor=principal)
@@ -275,7 +276,7 @@ def create_commodity(
 
 @router.get("/commodities/{commodity_id}", response_model=CommodityPublic, summary="One filed good")
 def get_commodity(
-    commodity_id: int, request: Request, principal: CurrentPrincipal, session: SessionDep
+    commodity_id: DbId, request: Request, principal: CurrentPrincipal, session: SessionDep
 ) -> CommodityPublic:
     commodity = service.get_commodity(session, principal, commodity_id, request_path=str(request.url.path))
     return CommodityPublic.model_validate(commodity)
@@ -283,7 +284,7 @@ def get_commodity(
 
 @router.patch("/commodities/{commodity_id}", response_model=CommodityPublic, summary="Change a filed good")
 def update_commodity(
-    commodity_id: int, data: CommodityUpdate, principal: CurrentPrincipal, session: SessionDep
+    commodity_id: DbId, data: CommodityUpdate, principal: CurrentPrincipal, session: SessionDep
 ) -> CommodityPublic:
     commodity = service.commodity_for_edit(session, principal, commodity_id)
     service.update_commodity(session, commodity, data)
@@ -332,7 +333,7 @@ def list_tariff(
     response: Response,
     q: Annotated[str | None, Query(description="HS 编码前缀或名称")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[TariffLinePublic]:
     rows, total = service.list_tariff(session, principal.zone_code, q=q, limit=limit, offset=offset)
     response.headers["X-Total-Count"] = str(total)
@@ -359,11 +360,10 @@ def get_tariff_line(hs_code: str, principal: CurrentPrincipal, session: SessionD
         }
     },
 )
-async def load_tariff(
-    request: Request, principal: CurrentPrincipal, session: SessionDep, replace: bool = False
+def load_tariff(
+    request: Request, principal: CurrentPrincipal, session: SessionDep, body: BodyDep, replace: bool = False
 ) -> dict[str, int]:
     principal.require_zone_office()
-    body = await request.body()
     if request.headers.get("content-type", "").startswith("text/csv"):
         raw, first = read_tariff_csv(body)
     else:

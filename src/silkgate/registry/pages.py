@@ -12,13 +12,14 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from starlette.datastructures import FormData, UploadFile
 
-from silkgate.auth.deps import OptionalPrincipal, SessionDep
+from silkgate.auth.deps import FormDep, OptionalPrincipal, SessionDep
 from silkgate.auth.principal import Principal
 from silkgate.exceptions import FieldError, SilkgateError
 from silkgate.kit import codelists
 from silkgate.models.org import Organisation, User
 from silkgate.models.registry import ENTERPRISE_ROLES, Enterprise
 from silkgate.models.zone import Zone
+from silkgate.params import DbId, Offset
 from silkgate.registry import service
 from silkgate.registry.excel import FIELD_LABELS, STATUS_LABELS
 from silkgate.registry.files import read_tariff_csv
@@ -130,7 +131,7 @@ def enterprise_list(
     role: str | None = None,
     status: str | None = None,
     district: str | None = None,
-    offset: int = 0,
+    offset: Offset = 0,
 ) -> Response:
     if principal is None:
         return login_redirect(request)
@@ -224,12 +225,13 @@ def enterprise_new(request: Request, session: SessionDep, principal: OptionalPri
 
 
 @router.post("/enterprises/new", response_class=HTMLResponse)
-async def enterprise_create(request: Request, session: SessionDep, principal: OptionalPrincipal) -> Response:
+def enterprise_create(
+    request: Request, session: SessionDep, principal: OptionalPrincipal, form: FormDep
+) -> Response:
     if principal is None:
         return login_redirect(request)
     if not principal.is_enterprise:
         principal.require_zone_office()
-    form = await request.form()
     values = _enterprise_values(form)
     try:
         data = _model(EnterpriseCreate, {k: v for k, v in values.items() if k != "shops_text"})
@@ -255,7 +257,7 @@ async def enterprise_create(request: Request, session: SessionDep, principal: Op
 
 @router.get("/enterprises/{enterprise_id}", response_class=HTMLResponse)
 def enterprise_detail(
-    enterprise_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal
+    enterprise_id: DbId, request: Request, session: SessionDep, principal: OptionalPrincipal
 ) -> Response:
     if principal is None:
         return login_redirect(request)
@@ -328,7 +330,7 @@ def _actor_names(session: SessionDep, history: list[Any]) -> dict[tuple[int | No
 
 @router.get("/enterprises/{enterprise_id}/edit", response_class=HTMLResponse)
 def enterprise_edit(
-    enterprise_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal
+    enterprise_id: DbId, request: Request, session: SessionDep, principal: OptionalPrincipal
 ) -> Response:
     if principal is None:
         return login_redirect(request)
@@ -348,13 +350,12 @@ def enterprise_edit(
 
 
 @router.post("/enterprises/{enterprise_id}/edit", response_class=HTMLResponse)
-async def enterprise_update(
-    enterprise_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal
+def enterprise_update(
+    enterprise_id: DbId, request: Request, session: SessionDep, principal: OptionalPrincipal, form: FormDep
 ) -> Response:
     if principal is None:
         return login_redirect(request)
     enterprise = service.enterprise_for_edit(session, principal, enterprise_id)
-    form = await request.form()
     values = _enterprise_values(form)
     update = {k: v for k, v in values.items() if k not in ("uscc", "shops_text")}
     try:
@@ -409,8 +410,8 @@ def approval_queue(request: Request, session: SessionDep, principal: OptionalPri
 
 
 @router.post("/approvals/{enterprise_id}/approve")
-async def approval_approve(
-    enterprise_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal
+def approval_approve(
+    enterprise_id: DbId, request: Request, session: SessionDep, principal: OptionalPrincipal
 ) -> Response:
     if principal is None:
         return login_redirect(request)
@@ -419,12 +420,11 @@ async def approval_approve(
 
 
 @router.post("/approvals/{enterprise_id}/reject")
-async def approval_reject(
-    enterprise_id: int, request: Request, session: SessionDep, principal: OptionalPrincipal
+def approval_reject(
+    enterprise_id: DbId, request: Request, session: SessionDep, principal: OptionalPrincipal, form: FormDep
 ) -> Response:
     if principal is None:
         return login_redirect(request)
-    form = await request.form()
     try:
         service.reject_enterprise(session, enterprise_id, principal, _text(form, "reason") or "")
     except SilkgateError as exc:
@@ -445,7 +445,7 @@ def commodity_list(
     q: str | None = None,
     hs_code: str | None = None,
     enterprise_id: str | None = None,
-    offset: int = 0,
+    offset: Offset = 0,
 ) -> Response:
     if principal is None:
         return login_redirect(request)
@@ -534,10 +534,11 @@ def commodity_new(request: Request, session: SessionDep, principal: OptionalPrin
 
 
 @router.post("/commodities/new", response_class=HTMLResponse)
-async def commodity_create(request: Request, session: SessionDep, principal: OptionalPrincipal) -> Response:
+def commodity_create(
+    request: Request, session: SessionDep, principal: OptionalPrincipal, form: FormDep
+) -> Response:
     if principal is None:
         return login_redirect(request)
-    form = await request.form()
     values: dict[str, Any] = {f: _text(form, f) for f in COMMODITY_FORM_FIELDS}
     values["currency"] = values.get("currency") or "142"
     owner_text = _text(form, "enterprise_id")
@@ -568,7 +569,11 @@ async def commodity_create(request: Request, session: SessionDep, principal: Opt
 
 @router.get("/tariff", response_class=HTMLResponse)
 def tariff_page(
-    request: Request, session: SessionDep, principal: OptionalPrincipal, q: str | None = None, offset: int = 0
+    request: Request,
+    session: SessionDep,
+    principal: OptionalPrincipal,
+    q: str | None = None,
+    offset: Offset = 0,
 ) -> Response:
     if principal is None:
         return login_redirect(request)
@@ -581,7 +586,7 @@ def _tariff_page(
     principal: Principal,
     *,
     q: str | None = None,
-    offset: int = 0,
+    offset: Offset = 0,
     flash: str | None = None,
     errors: list[FieldError] | None = None,
     status_code: int = 200,
@@ -607,11 +612,12 @@ def _tariff_page(
 
 
 @router.post("/tariff", response_class=HTMLResponse)
-async def tariff_upload(request: Request, session: SessionDep, principal: OptionalPrincipal) -> Response:
+def tariff_upload(
+    request: Request, session: SessionDep, principal: OptionalPrincipal, form: FormDep
+) -> Response:
     if principal is None:
         return login_redirect(request)
     principal.require_zone_office()
-    form = await request.form()
     upload = form.get("file")
     replace = form.get("replace") == "1"
     if not isinstance(upload, UploadFile) or not upload.filename:
@@ -623,7 +629,7 @@ async def tariff_upload(request: Request, session: SessionDep, principal: Option
             errors=[FieldError("file", "required", "请选择要导入的 CSV 文件")],
             status_code=422,
         )
-    data = await upload.read()
+    data = upload.file.read()
     try:
         raw, first_line = read_tariff_csv(data)
         rows = service.parse_tariff_rows(raw, first_row_number=first_line)

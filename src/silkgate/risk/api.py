@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from silkgate.auth.deps import CurrentPrincipal, SessionDep
 from silkgate.credit import service as credit_service
 from silkgate.models.risk import Complaint, RiskAlert, RiskRule
+from silkgate.params import DbId
 from silkgate.risk import complaints, reports, service
 from silkgate.risk.schemas import (
     AlertDetail,
@@ -88,7 +89,7 @@ def list_alerts(
     status: str | None = None,
     rule_code: str | None = None,
     severity: str | None = None,
-    enterprise_id: int | None = None,
+    enterprise_id: DbId | None = None,
 ) -> list[AlertPublic]:
     rows = service.list_alerts(
         session, principal, status=status, rule_code=rule_code, severity=severity, enterprise_id=enterprise_id
@@ -113,7 +114,7 @@ def _detail(session: SessionDep, alert: RiskAlert) -> AlertDetail:
 
 
 @router.get("/risk/alerts/{alert_id}", response_model=AlertDetail)
-def get_alert(session: SessionDep, principal: CurrentPrincipal, alert_id: int) -> AlertDetail:
+def get_alert(session: SessionDep, principal: CurrentPrincipal, alert_id: DbId) -> AlertDetail:
     return _detail(session, service.get_alert(session, principal, alert_id))
 
 
@@ -121,7 +122,7 @@ def get_alert(session: SessionDep, principal: CurrentPrincipal, alert_id: int) -
     "/risk/alerts/{alert_id}/transition", response_model=AlertDetail, summary="Move an alert one step"
 )
 def transition(
-    session: SessionDep, principal: CurrentPrincipal, alert_id: int, body: Transition
+    session: SessionDep, principal: CurrentPrincipal, alert_id: DbId, body: Transition
 ) -> AlertDetail:
     alert = service.advance_alert(
         session,
@@ -136,7 +137,9 @@ def transition(
 
 
 @router.post("/risk/alerts/{alert_id}/notes", response_model=NotePublic, status_code=201)
-def add_note(session: SessionDep, principal: CurrentPrincipal, alert_id: int, body: NoteCreate) -> NotePublic:
+def add_note(
+    session: SessionDep, principal: CurrentPrincipal, alert_id: DbId, body: NoteCreate
+) -> NotePublic:
     return NotePublic.model_validate(
         service.add_note(session, principal, alert_id, body.text), from_attributes=True
     )
@@ -144,16 +147,16 @@ def add_note(session: SessionDep, principal: CurrentPrincipal, alert_id: int, bo
 
 @router.post("/risk/alerts/{alert_id}/owner", response_model=AlertPublic)
 def set_owner(
-    session: SessionDep, principal: CurrentPrincipal, alert_id: int, body: OwnerUpdate
+    session: SessionDep, principal: CurrentPrincipal, alert_id: DbId, body: OwnerUpdate
 ) -> AlertPublic:
     return _alert(service.assign_alert(session, principal, alert_id, body.owner_user_id))
 
 
 @router.post("/risk/alerts/{alert_id}/attachments", response_model=AttachmentPublic, status_code=201)
-async def upload(
-    session: SessionDep, principal: CurrentPrincipal, alert_id: int, file: UploadFile
+def upload(
+    session: SessionDep, principal: CurrentPrincipal, alert_id: DbId, file: UploadFile
 ) -> AttachmentPublic:
-    data = await file.read(service.MAX_ATTACHMENT_BYTES + 1)
+    data = file.file.read(service.MAX_ATTACHMENT_BYTES + 1)
     att = service.attach_file(
         session,
         principal,
@@ -166,7 +169,7 @@ async def upload(
 
 
 @router.get("/risk/attachments/{attachment_id}", summary="Download an attachment")
-def download(session: SessionDep, principal: CurrentPrincipal, attachment_id: int) -> Response:
+def download(session: SessionDep, principal: CurrentPrincipal, attachment_id: DbId) -> Response:
     att = service.get_attachment(session, principal, attachment_id)
     return Response(
         att.data,
@@ -265,14 +268,14 @@ def list_complaints(
 
 @router.post("/complaints/{complaint_id}/response", response_model=ComplaintPublic)
 def respond(
-    session: SessionDep, principal: CurrentPrincipal, complaint_id: int, body: ComplaintResponse
+    session: SessionDep, principal: CurrentPrincipal, complaint_id: DbId, body: ComplaintResponse
 ) -> ComplaintPublic:
     return _complaint(complaints.respond(session, principal, complaint_id, body.response))
 
 
 @router.post("/complaints/{complaint_id}/resolution", response_model=ComplaintPublic)
 def resolve(
-    session: SessionDep, principal: CurrentPrincipal, complaint_id: int, body: ComplaintResolution
+    session: SessionDep, principal: CurrentPrincipal, complaint_id: DbId, body: ComplaintResolution
 ) -> ComplaintPublic:
     return _complaint(
         complaints.resolve(session, principal, complaint_id, outcome=body.outcome, resolution=body.resolution)

@@ -9,13 +9,14 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from silkgate.auth.deps import OptionalPrincipal, SessionDep
+from silkgate.auth.deps import FormDep, OptionalPrincipal, SessionDep
 from silkgate.auth.principal import Principal
 from silkgate.credit import service as credit_service
 from silkgate.credit.pages import back, error_text, flash_of, parse_date
 from silkgate.exceptions import SilkgateError
 from silkgate.models.org import Organisation, User
 from silkgate.models.registry import Enterprise
+from silkgate.params import DbId
 from silkgate.risk import reports, service
 from silkgate.risk import rules as R
 from silkgate.web import login_redirect, render
@@ -83,7 +84,7 @@ def alerts_page(
 
 @router.get("/risk/alerts/{alert_id}", response_class=HTMLResponse)
 def alert_page(
-    request: Request, session: SessionDep, principal: OptionalPrincipal, alert_id: int
+    request: Request, session: SessionDep, principal: OptionalPrincipal, alert_id: DbId
 ) -> Response:
     if principal is None:
         return login_redirect(request)
@@ -127,7 +128,7 @@ def alert_page(
 def alert_advance(
     session: SessionDep,
     principal: OptionalPrincipal,
-    alert_id: int,
+    alert_id: DbId,
     to_status: Annotated[str, Form()],
     note: Annotated[str, Form()] = "",
     outcome: Annotated[str, Form()] = "",
@@ -154,7 +155,7 @@ def alert_advance(
 
 @router.post("/risk/alerts/{alert_id}/note")
 def alert_note(
-    session: SessionDep, principal: OptionalPrincipal, alert_id: int, text: Annotated[str, Form()] = ""
+    session: SessionDep, principal: OptionalPrincipal, alert_id: DbId, text: Annotated[str, Form()] = ""
 ) -> Response:
     url = f"/risk/alerts/{alert_id}"
     if principal is None:
@@ -168,7 +169,7 @@ def alert_note(
 
 @router.post("/risk/alerts/{alert_id}/owner")
 def alert_owner(
-    session: SessionDep, principal: OptionalPrincipal, alert_id: int, owner_user_id: Annotated[int, Form()]
+    session: SessionDep, principal: OptionalPrincipal, alert_id: DbId, owner_user_id: Annotated[int, Form()]
 ) -> Response:
     url = f"/risk/alerts/{alert_id}"
     if principal is None:
@@ -181,13 +182,13 @@ def alert_owner(
 
 
 @router.post("/risk/alerts/{alert_id}/attachment")
-async def alert_attachment(
-    session: SessionDep, principal: OptionalPrincipal, alert_id: int, file: UploadFile
+def alert_attachment(
+    session: SessionDep, principal: OptionalPrincipal, alert_id: DbId, file: UploadFile
 ) -> Response:
     url = f"/risk/alerts/{alert_id}"
     if principal is None:
         return RedirectResponse("/login", status_code=303)
-    data = await file.read(service.MAX_ATTACHMENT_BYTES + 1)
+    data = file.file.read(service.MAX_ATTACHMENT_BYTES + 1)
     try:
         service.attach_file(
             session,
@@ -203,7 +204,7 @@ async def alert_attachment(
 
 
 @router.get("/risk/attachments/{attachment_id}/download")
-def attachment_download(session: SessionDep, principal: OptionalPrincipal, attachment_id: int) -> Response:
+def attachment_download(session: SessionDep, principal: OptionalPrincipal, attachment_id: DbId) -> Response:
     if principal is None:
         return RedirectResponse("/login", status_code=303)
     att = service.get_attachment(session, principal, attachment_id)
@@ -242,13 +243,12 @@ def rules_page(
 
 
 @router.post("/risk/rules/{code}")
-async def rules_save(
-    request: Request, session: SessionDep, principal: OptionalPrincipal, code: str
+def rules_save(
+    request: Request, session: SessionDep, principal: OptionalPrincipal, code: str, form: FormDep
 ) -> Response:
     url = f"/risk/rules?code={code}"
     if principal is None:
         return RedirectResponse("/login", status_code=303)
-    form = await request.form()
     spec = R.CATALOGUE_BY_CODE.get(code)
     thresholds = {p.key: str(form.get(f"t_{p.key}", "")) for p in spec.params} if spec else {}
     try:

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from silkgate.params import BoundedDate, DbId
+
 
 class _In(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
@@ -95,7 +97,7 @@ class Transition(_In):
     outcome: str | None = Field(
         default=None, description="disposed 时必填：confirmed（查实）或 dismissed（排除）"
     )
-    deadline: dt.date | None = None
+    deadline: BoundedDate | None = None
 
 
 class NoteCreate(_In):
@@ -103,7 +105,7 @@ class NoteCreate(_In):
 
 
 class OwnerUpdate(_In):
-    owner_user_id: int
+    owner_user_id: DbId
 
 
 class SafetyAlertCreate(_In):
@@ -111,8 +113,8 @@ class SafetyAlertCreate(_In):
     reason: str = Field(max_length=4000)
     hs_prefix: str | None = Field(default=None, max_length=10)
     keyword: str | None = Field(default=None, max_length=60)
-    active_from: dt.date
-    active_until: dt.date | None = None
+    active_from: BoundedDate
+    active_until: BoundedDate | None = None
     notice_no: str | None = Field(default=None, max_length=100)
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from silkgate.auth.deps import CurrentPrincipal, SessionDep
 from silkgate.exceptions import Forbidden
 from silkgate.kit.cebtime import now_utc, to_beijing
+from silkgate.params import BoundedDate
 from silkgate.trade_stats import assessment, calc, queries, reconciliation, reports, service
 from silkgate.trade_stats.schemas import (
     AssessmentOut,
@@ -48,8 +49,8 @@ Dimension = Literal[
 Granularity = Literal["day", "week", "month", "quarter", "year"]
 Direction = Literal["import", "export"]
 TradeMode = Literal["9610", "1210", "1239", "9710", "9810"]
-DateFrom = Annotated[dt.date | None, Query(description="起始日期（北京时间，含）；默认本年1月1日")]
-DateTo = Annotated[dt.date | None, Query(description="截止日期（含）；默认今天")]
+DateFrom = Annotated[BoundedDate | None, Query(description="起始日期（北京时间，含）；默认本年1月1日")]
+DateTo = Annotated[BoundedDate | None, Query(description="截止日期（含）；默认今天")]
 
 
 def today_beijing() -> dt.date:

@@ -17,6 +17,7 @@ from silkgate.auth.deps import OptionalPrincipal, SessionDep
 from silkgate.auth.principal import Principal
 from silkgate.exceptions import FieldError, Forbidden, SilkgateError, ValidationFailed
 from silkgate.kit.codelists import country_name
+from silkgate.params import BoundedDate, Year
 from silkgate.trade_stats import assessment, calc, queries, reconciliation, reports, service
 from silkgate.trade_stats.api import today_beijing
 from silkgate.trade_stats.reports import Column, Table
@@ -547,8 +548,8 @@ def home(
     request: Request,
     session: SessionDep,
     principal: OptionalPrincipal,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
+    date_from: BoundedDate | None = None,
+    date_to: BoundedDate | None = None,
 ) -> Response:
     if principal is None:
         return login_redirect(request)
@@ -598,8 +599,8 @@ def screen(
     request: Request,
     session: SessionDep,
     principal: OptionalPrincipal,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
+    date_from: BoundedDate | None = None,
+    date_to: BoundedDate | None = None,
 ) -> Response:
     """Full-screen display (大屏) for the zone's exhibition hall; refreshes itself every 5 minutes."""
     scope = _scope_or_none(request, session, principal)
@@ -632,8 +633,8 @@ def stats_page(
     principal: OptionalPrincipal,
     dimension: str = "trade_mode",
     granularity: str = "month",
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
+    date_from: BoundedDate | None = None,
+    date_to: BoundedDate | None = None,
     direction: str | None = None,
     trade_mode: str | None = None,
 ) -> Response:
@@ -720,7 +721,7 @@ def targets_page(request: Request, session: SessionDep, principal: OptionalPrinc
 
 @router.get("/stats/assessment", response_class=HTMLResponse)
 def assessment_page(
-    request: Request, session: SessionDep, principal: OptionalPrincipal, year: int | None = None
+    request: Request, session: SessionDep, principal: OptionalPrincipal, year: Year | None = None
 ) -> Response:
     scope = _scope_or_none(request, session, principal)
     if isinstance(scope, Response):
@@ -748,8 +749,8 @@ def reconciliation_page(
     request: Request,
     session: SessionDep,
     principal: OptionalPrincipal,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
+    date_from: BoundedDate | None = None,
+    date_to: BoundedDate | None = None,
 ) -> Response:
     scope = _scope_or_none(request, session, principal)
     if isinstance(scope, Response):
@@ -777,8 +778,8 @@ def entities_page(
     request: Request,
     session: SessionDep,
     principal: OptionalPrincipal,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
+    date_from: BoundedDate | None = None,
+    date_to: BoundedDate | None = None,
 ) -> Response:
     scope = _scope_or_none(request, session, principal)
     if isinstance(scope, Response):
@@ -802,8 +803,8 @@ def provinces_page(
     request: Request,
     session: SessionDep,
     principal: OptionalPrincipal,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
+    date_from: BoundedDate | None = None,
+    date_to: BoundedDate | None = None,
 ) -> Response:
     scope = _scope_or_none(request, session, principal)
     if isinstance(scope, Response):

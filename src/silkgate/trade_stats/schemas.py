@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from silkgate.params import Year
+
 
 class MeasuresOut(BaseModel):
     list_count: int = Field(description="放行清单票数（撤单、全额退货已扣除）")
@@ -143,7 +145,7 @@ class WeightsOut(BaseModel):
 
 
 class IndicatorValueIn(BaseModel):
-    year: int
+    year: Year
     indicator: str
     value: Decimal
     source: str = Field(max_length=200)
