@@ -22,6 +22,7 @@ from silkgate.auth.cache import PrincipalCache
 from silkgate.config import Settings, get_settings
 from silkgate.db import make_engine, read_session_factory, session_factory
 from silkgate.exceptions import SilkgateError
+from silkgate.openapi import install as install_openapi
 from silkgate.serving import (
     REQUEST_ID_HEADER,
     UnitOfWorkMiddleware,
@@ -188,6 +189,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             if importlib.util.find_spec(f"silkgate.{domain}") and importlib.util.find_spec(name):
                 module = importlib.import_module(name)
                 app.include_router(module.router)
+
+    install_openapi(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

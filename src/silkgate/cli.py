@@ -11,6 +11,7 @@ import typer
 
 from silkgate.app import DOMAINS
 from silkgate.clitools import bench_app, cli_unit_of_work, err_console
+from silkgate.config import get_settings
 
 app = typer.Typer(
     help="silkgate — 跨境电商综试区线上综合服务平台",
@@ -70,16 +71,30 @@ def db_current() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int | None, typer.Option(help="Port (default: $PORT or 8000).")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Server processes (SQLite: writes are serialised across them).")
+    ] = 1,
+    access_log: Annotated[bool, typer.Option(help="Log every request (one line each).")] = True,
 ) -> None:
     """Serve the web UI and the API (migrates an empty database first)."""
     import uvicorn
 
-    from silkgate.app import create_app
-
     prepare_database()
     port = port or _default_port()
-    err_console.print(f"silkgate 已启动：http://{host}:{port}  （API 文档：/api/docs）")
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    # Every worker must sign and check session cookies with the same secret.
+    os.environ.setdefault("SILKGATE_SECRET_KEY", get_settings().secret_key)
+    err_console.print(
+        f"silkgate 已启动：http://{host}:{port}  （API 文档：/api/docs；{workers}个进程）", markup=False
+    )
+    uvicorn.run(
+        "silkgate.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=access_log,
+    )
 
 
 @app.command()
@@ -90,6 +105,7 @@ def demo(
     zone: Annotated[str | None, typer.Option(help="Zone code to load (default: Yuncheng 140800).")] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int | None, typer.Option(help="Port (default: $PORT or 8000).")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes.")] = 1,
 ) -> None:
     """Load the realistic synthetic demo zone (harmless to repeat), then serve it."""
     from silkgate.demo import DEFAULT_ZONE, load_demo
@@ -100,7 +116,7 @@ def demo(
     for line in summary:
         err_console.print(line, markup=False)
     if not load_only:
-        serve(host=host, port=port)
+        serve(host=host, port=port, workers=workers)
 
 
 @admin_app.command("create-org")
@@ -154,6 +170,15 @@ def create_user_cmd(
         )
         user_id = user.id
     typer.echo(user_id)
+
+
+def _register_bench_http() -> None:
+    from silkgate.httpbench import bench_http
+
+    bench_app.command("http")(bench_http)
+
+
+_register_bench_http()
 
 
 def _register_domain_commands() -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 # Kinds of trade event. "released": a list was released (清单放行/核放); "withdrawn": a released or
@@ -85,5 +86,28 @@ def load_subscribers() -> None:
 
 def publish(session: Session, event: TradeEvent) -> None:
     load_subscribers()
+    session.info[_PUBLISHED] = True
     for fn in (*_subscribers.get(event.kind, ()), *_subscribers.get("*", ())):
         fn(session, event)
+
+
+# How many commits carrying trade events this process has seen: a cache of figures computed from
+# the rollups is fresh while this number has not moved (other processes' commits: by its TTL).
+_PUBLISHED = "silkgate_trade_events"
+_trade_generation = 0
+
+
+def trade_generation() -> int:
+    return _trade_generation
+
+
+@event.listens_for(Session, "after_commit")
+def _count_trade_commit(session: Session) -> None:
+    global _trade_generation
+    if session.info.pop(_PUBLISHED, False):
+        _trade_generation += 1
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_trade_events(session: Session) -> None:
+    session.info.pop(_PUBLISHED, None)

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Annotated, Final
 
 from annotated_types import Ge, Le
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, StringConstraints
 
 MAX_INT64: Final = 2**63 - 1
 MAX_OFFSET: Final = 1_000_000_000
@@ -51,4 +51,5 @@ BoundedDate = Annotated[
 ]
 
 PERIOD_PATTERN: Final = r"^(19[9]\d|20\d\d|2100)-(0[1-9]|1[0-2])$"
-Period = Annotated[str, Field(pattern=PERIOD_PATTERN, description="A month, YYYY-MM")]
+Period = Annotated[str, StringConstraints(pattern=PERIOD_PATTERN)]
+"""A month, YYYY-MM, 1990-01 to 2100-12."""

@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import secrets
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -107,6 +108,7 @@ class UnitOfWorkMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         state: dict[str, Any] = scope.setdefault("state", {})
         request_id = _request_id(scope)
         state["request_id"] = request_id
@@ -126,10 +128,12 @@ class UnitOfWorkMiddleware:
                         replaced = True
                         await _send_problem(send, failure, request_id)
                         return
-                message.setdefault("headers", [])
+                elapsed = (time.perf_counter() - started) * 1000
                 message["headers"] = [
-                    *message["headers"],
-                    (REQUEST_ID_HEADER.lower().encode(), request_id.encode()),
+                    *message.get("headers", ()),
+                    (b"x-request-id", request_id.encode()),
+                    # the server's own time for the request, commit included (W3C Server Timing)
+                    (b"server-timing", f"app;dur={elapsed:.2f}".encode()),
                 ]
             await send(message)
 

@@ -20,7 +20,7 @@ from silkgate.declarations.receipts_out import receipt_document
 from silkgate.declarations.service import BatchItem, authorise_broker, ingest_batch, revoke_broker
 from silkgate.exceptions import FieldError, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from silkgate.models.declarations import Declaration, Receipt, TaxBill
-from silkgate.params import MAX_INT64, MAX_OFFSET, BoundedDate, DbId
+from silkgate.params import MAX_INT64, MAX_OFFSET, BoundedDate, DbId, Period
 
 router = APIRouter(prefix="/api/v1", tags=["declarations"])
 
@@ -305,7 +305,7 @@ def get_tax_bill(
 def get_tax_bills(
     principal: CurrentPrincipal,
     session: SessionDep,
-    period: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+    period: Annotated[Period | None, Query()] = None,
     status: Annotated[str | None, Query(pattern="^[123]$")] = None,
     invt_no: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -328,7 +328,7 @@ def get_tax_bills(
 def get_monthly_summary(
     principal: CurrentPrincipal,
     session: SessionDep,
-    period: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+    period: Annotated[Period | None, Query()] = None,
 ) -> dict[str, Any]:
     rows = taxbills.monthly_summary(session, queries.tax_bill_scope(principal), period=period)
     return {

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import importlib.util
+import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ from silkgate.models.declarations import (
     Receipt,
 )
 
+log = logging.getLogger("silkgate.ingest")
 DECLARATIONS = cast(Table, Declaration.__table__)
 LINES = cast(Table, DeclarationLine.__table__)
 EVENTS = cast(Table, DeclarationEvent.__table__)
@@ -1261,6 +1263,7 @@ def _ingest_each(
             )
             savepoint.commit()
         except Exception as exc:  # one bad message must not sink the batch; it is answered and kept
+            log.warning("message processing failed; kept as raw with a CEB900", exc_info=exc)
             savepoint.rollback()
             pending.truncate(marks)
             receipts = [_processing_failure(session, item, sender, exc)]

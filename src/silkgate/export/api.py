@@ -3,7 +3,7 @@ filings and settings. Routes are thin: access check, service call, shape the ans
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
@@ -27,7 +27,7 @@ from silkgate.export.schemas import (
 )
 from silkgate.models.export import B2BExportFiling, NettingEntry, OverseasWarehouse
 from silkgate.models.registry import Enterprise
-from silkgate.params import MAX_OFFSET, BoundedDate, DbId
+from silkgate.params import MAX_OFFSET, BoundedDate, DbId, Period
 
 router = APIRouter(prefix="/api/v1/export", tags=["export 出口"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -54,7 +54,7 @@ def get_lists(
     seller_id: DbId | None = None,
     status: str | None = None,
     trade_mode: str | None = None,
-    period: str | None = Query(default=None, pattern=r"^\d{4}-\d{2}$"),
+    period: Annotated[Period | None, Query()] = None,
     limit: int = Query(default=50, ge=1, le=500),
     offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
@@ -371,7 +371,7 @@ def get_rebate(
     session: SessionDep,
     principal: CurrentPrincipal,
     request: Request,
-    period: str = Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
+    period: Annotated[Period, Query()],
     seller_id: DbId | None = None,
     format: str = Query(default="json", pattern="^(json|xlsx)$"),
 ) -> dict[str, Any] | Response:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from silkgate.auth import kinds
 from silkgate.auth.deps import OptionalPrincipal, SessionDep
 from silkgate.exceptions import NotAuthenticated, NotFound, SilkgateError
 from silkgate.finance import rules, service
 from silkgate.models.finance import FinancingApplication
-from silkgate.params import DbId
+from silkgate.params import MAX_INT64, DbId
 
 
 class RequireGrant:
@@ -31,7 +32,7 @@ class RequireGrant:
     def _slices(self, request: Request, session: SessionDep) -> tuple[str, ...]:
         if not self.for_application:
             return self.slices
-        app = session.get(FinancingApplication, int(request.path_params["application_id"]))
+        app = session.get(FinancingApplication, _path_id(request, "application_id"))
         product = app.product if app is not None else "order"
         return tuple(dict.fromkeys((*self.slices, *rules.REVIEW_SLICES[product])))
 
@@ -41,11 +42,9 @@ class RequireGrant:
         try:
             if principal is None:
                 raise NotAuthenticated()
-            if (
-                "application_id" in request.path_params
-                and not str(request.path_params["application_id"]).isdigit()
-            ):
-                raise NotFound()
+            principal.require(*kinds.FINANCE_KINDS)  # the role before any look-up
+            if "application_id" in request.path_params:
+                _path_id(request, "application_id")
             return service.check_grant(
                 session,
                 principal,
@@ -62,6 +61,14 @@ class RequireGrant:
             if self.soft:
                 return exc
             raise
+
+
+def _path_id(request: Request, name: str) -> int:
+    """A record id from the path, as the route's own (bounded) parameter would take it."""
+    raw = str(request.path_params[name])
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_INT64:
+        raise NotFound()
+    return int(raw)
 
 
 def granted(access: service.GrantAccess | SilkgateError) -> service.GrantAccess:

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell, MergedCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -35,6 +35,9 @@ def is_formula_like(text: str) -> bool:
 def _plain(value: Any) -> Any:
     if value is None:
         return ""
+    if isinstance(value, str):
+        # control characters a workbook cannot hold (XML 1.0) are dropped, not fatal
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
         return value.replace(tzinfo=None)
     if isinstance(value, bool | int | float | Decimal | dt.date | dt.datetime | str):

@@ -232,6 +232,11 @@ def list_warehouses(session: Session, principal: Principal, kind: str | None = N
     return list(session.scalars(q.order_by(Warehouse.kind, Warehouse.code)))
 
 
+def warehouse_by_id(session: Session, warehouse_id: int) -> Warehouse | None:
+    """A warehouse by id, whoever asks (for other domains' reference checks)."""
+    return session.get(Warehouse, warehouse_id)
+
+
 def get_warehouse(session: Session, principal: Principal, warehouse_id: int) -> Warehouse:
     wh = session.get(Warehouse, warehouse_id)
     if wh is None or wh.zone_code != principal.zone_code:

@@ -100,6 +100,8 @@ class Declaration(Base):
         Index("ix_declarations_kind_guid", "kind", "guid"),  # a sender's guid reused (ingest)
         Index("ix_declarations_zone_status_released", "zone_code", "status", "released_at"),
         Index("ix_declarations_zone_created", "zone_code", "created_at"),
+        # the newest lists of a zone first (the declarations page and API): read in index order
+        Index("ix_declarations_zone_direction_id", "zone_code", "direction", "id"),
         Index("ix_declarations_ebc_created", "ebc_enterprise_id", "created_at"),
         # Risk rules (risk.service): every history look-up is a range scan bounded by key and window.
         Index("ix_declarations_phone_created", "phone_index", "created_at"),

@@ -18,6 +18,7 @@ from silkgate.auth import kinds
 from silkgate.auth.principal import Principal
 from silkgate.exceptions import Duplicate, FieldError, Forbidden, InvalidState, NotFound, ValidationFailed
 from silkgate.kit.cebtime import now_utc
+from silkgate.logistics import service as logistics
 from silkgate.models.org import Organisation
 from silkgate.models.parks import PARK_KINDS, Park, ParkService, ParkTenant, ServiceRequest
 from silkgate.models.registry import Enterprise
@@ -97,6 +98,14 @@ def create_park(session: Session, principal: Principal, data: schemas.ParkCreate
             )
     if data.level != "none" and data.level_year is None:
         errors.append(FieldError("level_year", "required", "示范等级须注明认定年份"))
+    if data.warehouse_id is not None:
+        warehouse = logistics.warehouse_by_id(session, data.warehouse_id)
+        if warehouse is None or warehouse.zone_code != zone:
+            errors.append(
+                FieldError(
+                    "warehouse_id", "unknown_warehouse", f"仓库{data.warehouse_id}不存在或不属于本综试区"
+                )
+            )
     if session.scalar(select(Park.id).where(Park.zone_code == zone, Park.name == data.name.strip())):
         raise Duplicate(f"园区“{data.name}”已登记")
     if errors:
@@ -107,9 +116,15 @@ def create_park(session: Session, principal: Principal, data: schemas.ParkCreate
     return park
 
 
+NULLABLE_PARK_FIELDS = frozenset({"level_year"})
+
+
 def update_park(session: Session, principal: Principal, park_id: int, data: schemas.ParkUpdate) -> Park:
     park = _managed_park(session, principal, park_id)
     changes = data.model_dump(exclude_unset=True)
+    cleared = [k for k, v in changes.items() if v is None and k not in NULLABLE_PARK_FIELDS]
+    if cleared:
+        raise ValidationFailed([FieldError(k, "required", "该项不能清空（可改为新的值）") for k in cleared])
     if "level" in changes and not principal.is_zone_office:
         raise Forbidden("示范园区等级由综试办认定")
     for key, value in changes.items():

@@ -369,7 +369,7 @@ def load_tariff(
     else:
         try:
             parsed = json.loads(body or b"null")
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
             raise ValidationFailed([FieldError("body", "json_invalid", "请求体不是合法的 JSON")]) from exc
         if not isinstance(parsed, list) or not all(isinstance(r, dict) for r in parsed):
             raise ValidationFailed([FieldError("body", "list_type", "请求体应为税则行的列表")])

@@ -14,6 +14,7 @@ from openpyxl.utils import get_column_letter
 from silkgate.auth.kinds import ROLE_LABELS
 from silkgate.kit import codelists
 from silkgate.kit.cebtime import to_beijing
+from silkgate.kit.sheets import append_row
 from silkgate.models.registry import Commodity
 
 FIELD_LABELS = {
@@ -84,7 +85,7 @@ def _workbook(
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = Border(bottom=thin)
     for row in rows:
-        sheet.append(list(row))
+        append_row(sheet, row)
     for index in range(1, len(headers) + 1):
         sheet.column_dimensions[get_column_letter(index)].width = widths.get(index, 16)
         number_format = (

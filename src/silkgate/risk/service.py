@@ -31,6 +31,8 @@ from sqlalchemy import (
     text,
     true,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement, Executable
 
@@ -86,40 +88,61 @@ LIVE_STATUSES = (
 
 
 def ensure_rules(session: Session, zone_code: str) -> list[RiskRule]:
-    """The zone's current rule versions; the shipped catalogue is installed as version 1 once."""
+    """The zone's current rule versions; the shipped catalogue is installed as version 1 once.
+
+    Two first lists of a zone may arrive together on PostgreSQL: the catalogue goes in with
+    INSERT ... ON CONFLICT DO NOTHING, so the second writer finds the first one's rows instead of
+    failing on the unique (zone, code, version).
+    """
     current = list(
         session.scalars(select(RiskRule).where(RiskRule.zone_code == zone_code, RiskRule.current.is_(True)))
     )
     have = {r.code for r in current}
-    added = False
-    for spec in R.CATALOGUE:
-        if spec.code in have:
-            continue
-        exists = session.scalar(
-            select(RiskRule.id).where(RiskRule.zone_code == zone_code, RiskRule.code == spec.code)
+    missing = [spec for spec in R.CATALOGUE if spec.code not in have]
+    if not missing:
+        return sorted(current, key=lambda r: r.code)
+    known = set(
+        session.scalars(
+            select(RiskRule.code).where(
+                RiskRule.zone_code == zone_code, RiskRule.code.in_([spec.code for spec in missing])
+            )
         )
-        if exists:
-            continue
-        rule = RiskRule(
-            zone_code=zone_code,
-            code=spec.code,
-            version=1,
-            current=True,
-            enabled=True,
-            name=spec.name,
-            category=spec.category,
-            severity=spec.severity,
-            thresholds=dict(spec.defaults),
-            change_note="系统内置规则初始版本",
-        )
-        current.append(rule)
-        if is_read_only(session):
-            continue  # shown as the shipped defaults; installed by the next write of the zone
-        session.add(rule)
-        added = True
-    if added:
-        session.flush()
-    return sorted(current, key=lambda r: r.code)
+    )
+    missing = [spec for spec in missing if spec.code not in known]  # retired on purpose: stays so
+    if not missing:
+        return sorted(current, key=lambda r: r.code)
+    rows = [
+        {
+            "zone_code": zone_code,
+            "code": spec.code,
+            "version": 1,
+            "current": True,
+            "enabled": True,
+            "name": spec.name,
+            "category": spec.category,
+            "severity": spec.severity,
+            "thresholds": dict(spec.defaults),
+            "change_note": "系统内置规则初始版本",
+            "created_at": now_utc(),
+        }
+        for spec in missing
+    ]
+    if is_read_only(session):
+        # shown as the shipped defaults; installed by the next write of the zone
+        current += [RiskRule(**row) for row in rows]
+        return sorted(current, key=lambda r: r.code)
+    insert_ = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert_(RiskRule).values(rows).on_conflict_do_nothing(index_elements=["zone_code", "code", "version"])
+    )
+    return sorted(
+        session.scalars(
+            select(RiskRule)
+            .where(RiskRule.zone_code == zone_code, RiskRule.current.is_(True))
+            .execution_options(populate_existing=True)
+        ),
+        key=lambda r: r.code,
+    )
 
 
 def edit_rule(

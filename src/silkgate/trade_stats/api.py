@@ -302,7 +302,13 @@ def report(
     kind: Literal["monthly", "quarterly"],
     principal: CurrentPrincipal,
     session: SessionDep,
-    period: Annotated[str | None, Query(description="月报 YYYY-MM；季报 YYYY-Qn；默认上一完整期")] = None,
+    period: Annotated[
+        str | None,
+        Query(
+            pattern=r"^(199\d|20\d\d|2100)-((0[1-9]|1[0-2])|Q[1-4])$",
+            description="月报 YYYY-MM；季报 YYYY-Qn；默认上一完整期",
+        ),
+    ] = None,
     format: Literal["xlsx", "csv", "json"] = "xlsx",
 ) -> Response:
     scope = service.scope_for(session, principal, resource="trade_stats.report")

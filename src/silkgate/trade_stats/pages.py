@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from silkgate.auth.deps import OptionalPrincipal, SessionDep
 from silkgate.auth.principal import Principal
+from silkgate.events import trade_generation
 from silkgate.exceptions import FieldError, Forbidden, SilkgateError, ValidationFailed
 from silkgate.kit.codelists import country_name
+from silkgate.kit.ttlcache import TTLCache
 from silkgate.params import BoundedDate, Year
 from silkgate.trade_stats import assessment, calc, queries, reconciliation, reports, service
 from silkgate.trade_stats.api import today_beijing
@@ -543,6 +545,11 @@ def dashboard_data(
     }
 
 
+# The dashboard's figures for a scope and range, reused for a few seconds: every official's home
+# page would otherwise recompute the same rollups. This process's releases refresh it at once.
+_DASHBOARDS: TTLCache[tuple[dict[str, Any], list[dict[str, Any]]]] = TTLCache(ttl_seconds=15)
+
+
 @router.get("/", response_class=HTMLResponse)
 def home(
     request: Request,
@@ -572,11 +579,16 @@ def home(
         start, end = _range(date_from, date_to)
     except ValidationFailed as exc:
         return _error_page(request, principal, exc)
-    data = dashboard_data(session, scope, start, end)
-    targets = (
-        [] if scope.is_enterprise else assessment.targets_progress(session, scope.zone_code, today_beijing())
+    today = today_beijing()
+    data, alerts = _DASHBOARDS.get_or_compute(
+        (scope, start, end, today),
+        trade_generation(),
+        lambda: (
+            dashboard_data(session, scope, start, end),
+            reconciliation.gap_alerts(session, scope, today),
+        ),
     )
-    alerts = reconciliation.gap_alerts(session, scope, today_beijing())
+    targets = [] if scope.is_enterprise else assessment.targets_progress(session, scope.zone_code, today)
     return render(
         request,
         "home.html",

@@ -129,6 +129,9 @@ def _missing_counterparts(
     for key, (kind, has) in checks.items():
         cond = and_(*base, lst.kind == kind, ~has)
         total = session.scalar(select(func.count()).select_from(lst).where(cond)) or 0
+        if not sample:
+            out[key] = {"label": labels[key], "total": int(total), "records": []}
+            continue
         rows = session.execute(
             select(
                 lst.id,

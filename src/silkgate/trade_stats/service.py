@@ -180,8 +180,14 @@ class HistoricalMonth:
 def parse_historical_csv(text: str) -> list[HistoricalMonth]:
     """Parse a zone's prior monthly statistics (month,direction,trade_mode,list_count,value_cny[,value_usd]).
     Every bad cell is named; nothing is imported when one is wrong."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    missing = [c for c in HISTORICAL_COLUMNS if c not in (reader.fieldnames or [])]
+    # a file saved on an old Mac ends lines with a bare CR: read it as the lines it means
+    lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    try:
+        table = list(csv.reader(io.StringIO(lines)))
+    except csv.Error as exc:
+        raise ValidationFailed([FieldError("body", "csv_invalid", f"CSV 格式错误：{exc}")]) from exc
+    reader = csv.DictReader(io.StringIO(lines))
+    missing = [c for c in HISTORICAL_COLUMNS if c not in (table[0] if table else [])]
     if missing:
         raise ValidationFailed(
             [FieldError(c, "missing_column", f"缺少列“{c}”") for c in missing], "历史统计文件缺少必需的列"
