@@ -23,9 +23,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from silkgate.app import create_app
-from silkgate.config import Settings
-from silkgate.db import make_engine
+# The synthetic messages most tests declare carry a placeholder ds:Signature (no enterprise of a
+# test has a registered certificate): the suite runs them under the `presence` policy. The tests of
+# tests/trust/ pin `verify`, the default of every deployment, and sign for real.
+os.environ.setdefault("SILKGATE_SIGNATURE_POLICY", "presence")
+
+from silkgate.app import create_app  # noqa: E402
+from silkgate.config import Settings  # noqa: E402
+from silkgate.db import make_engine  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("SILKGATE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
