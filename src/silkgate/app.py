@@ -49,6 +49,7 @@ DOMAINS = (
     "logistics",
     "parks",
     "traceability",
+    "trust",
 )
 
 PROBLEM = "application/problem+json"

@@ -75,8 +75,13 @@ def serve(
     import uvicorn
 
     from silkgate.app import create_app
+    from silkgate.config import get_settings
+    from silkgate.trust.ledger import start_checkpointer
 
     prepare_database()
+    settings = get_settings()
+    if settings.ledger_checkpoint_seconds:  # a signed tree head of the traceability log every minute
+        start_checkpointer(settings.database_url, settings.ledger_checkpoint_seconds)
     port = port or _default_port()
     err_console.print(f"silkgate 已启动：http://{host}:{port}  （API 文档：/api/docs）")
     uvicorn.run(create_app(), host=host, port=port, log_level="info")

@@ -28,10 +28,13 @@ from typing import Any, cast
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
+from silkgate.auth.principal import Principal
 from silkgate.config import get_settings
+from silkgate.exceptions import InvalidState, NotFound
 from silkgate.kit import crypto
 from silkgate.kit.cebtime import now_utc
-from silkgate.models.declarations import DeclarationEvent, RawMessage, Receipt
+from silkgate.models.declarations import Declaration, DeclarationEvent, RawMessage, Receipt
+from silkgate.models.org import Organisation
 from silkgate.models.trust import LedgerCheckpoint, LedgerLeaf
 
 LEAVES = cast(Table, LedgerLeaf.__table__)
@@ -376,6 +379,45 @@ def inclusion_proof(session: Session, leaf: LedgerLeaf, checkpoint: LedgerCheckp
         "checkpoint": checkpoint.checkpoint,
         "checkpoint_signature": checkpoint.signature,
     }
+
+
+def _owner_org(session: Session, leaf: LedgerLeaf) -> int | None:
+    """The organisation a leaf's row belongs to: a raw message's sender, a receipt's recipient, the
+    sender of the declaration a timeline event is about."""
+    if leaf.source == "raw_messages":
+        return session.scalar(select(RAW.c.sender_org_id).where(RAW.c.id == leaf.source_id))
+    if leaf.source == "receipts":
+        return session.scalar(select(RECEIPTS.c.recipient_org_id).where(RECEIPTS.c.id == leaf.source_id))
+    declarations = cast(Table, Declaration.__table__)
+    return session.scalar(
+        select(declarations.c.sender_org_id)
+        .join(EVENTS, EVENTS.c.declaration_id == declarations.c.id)
+        .where(EVENTS.c.id == leaf.source_id)
+    )
+
+
+def visible_to(session: Session, principal: Principal, leaf: LedgerLeaf) -> bool:
+    """An organisation sees the proofs of its own rows; the zone office and agencies those of their zone."""
+    org_id = _owner_org(session, leaf)
+    if org_id is None:
+        return False
+    if org_id == principal.org_id:
+        return True
+    if principal.is_zone_office or principal.is_agency:
+        return principal.sees_zone(session.scalar(select(Organisation.zone_code).where(Organisation.id == org_id)))
+    return False
+
+
+def proof_for_guid(session: Session, principal: Principal | None, guid: str) -> dict[str, Any]:
+    """The inclusion proof of the first leaf carrying `guid` that the principal may see (a raw message
+    before its receipts and timeline), in the latest signed checkpoint. `principal` None: the CLI."""
+    leaves = [leaf for leaf in leaves_for_guid(session, guid) if principal is None or visible_to(session, principal, leaf)]
+    if not leaves:
+        raise NotFound(f"溯源日志中没有guid为{guid}的记录（或无权查看）")
+    checkpoint = latest_checkpoint(session)
+    if checkpoint is None or checkpoint.tree_size <= leaves[0].leaf_index:
+        raise InvalidState("该记录尚未纳入签名检查点：服务器每分钟签署一次，请稍后再试（或运行 silkgate ledger checkpoint）")
+    return inclusion_proof(session, leaves[0], checkpoint)
 
 
 def consistency_proof(session: Session, first: int, second: int) -> dict[str, Any]:
