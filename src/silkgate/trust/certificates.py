@@ -82,13 +82,12 @@ def to_pem(der: bytes) -> str:
 def der_from_text(data: bytes) -> bytes:
     """DER from a PEM file (the first CERTIFICATE block), bare base64 (an X509Certificate element) or
     DER itself."""
-    data = data.strip()
+    if data[:1] == b"\x30":  # DER (a SEQUENCE): never strip it, its last byte may be a space or newline
+        return data
     block = _PEM_BLOCK.search(data)
     if block is not None:
         _, _, der = pem.unarmor(block.group(0))
         return bytes(der)
-    if data[:1] == b"\x30":
-        return data
     try:
         return base64.b64decode(b"".join(data.split()), validate=True)
     except (binascii.Error, ValueError) as exc:
