@@ -61,12 +61,29 @@ def signature_valid(checkpoint: bytes, signature_b64: str, certificate: Path) ->
     """The checkpoint's SM2 signature (base64 DER) against the first certificate of the PEM file."""
     with tempfile.TemporaryDirectory() as tmp:
         pub, body, sig = Path(tmp, "pub.pem"), Path(tmp, "checkpoint"), Path(tmp, "sig.der")
-        subprocess.run(["openssl", "x509", "-in", str(certificate), "-pubkey", "-noout", "-out", str(pub)], check=True)
+        subprocess.run(
+            ["openssl", "x509", "-in", str(certificate), "-pubkey", "-noout", "-out", str(pub)], check=True
+        )
         body.write_bytes(checkpoint)
         sig.write_bytes(base64.b64decode(signature_b64))
         done = subprocess.run(
-            ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(pub), "-rawin", "-digest", "sm3",
-             "-pkeyopt", "distid:1234567812345678", "-in", str(body), "-sigfile", str(sig)],
+            [
+                "openssl",
+                "pkeyutl",
+                "-verify",
+                "-pubin",
+                "-inkey",
+                str(pub),
+                "-rawin",
+                "-digest",
+                "sm3",
+                "-pkeyopt",
+                "distid:1234567812345678",
+                "-in",
+                str(body),
+                "-sigfile",
+                str(sig),
+            ],
             capture_output=True,
         )
         return done.returncode == 0
@@ -87,18 +104,24 @@ def main(argv: list[str] | None = None) -> int:
         same = leaf_hash(leaf_input) == leaf
         print(f"leaf hash matches the message: {same}")
         ok &= same
-    root = root_from_path(proof["leaf_index"], proof["tree_size"], leaf, [bytes.fromhex(h) for h in proof["audit_path"]])
+    root = root_from_path(
+        proof["leaf_index"], proof["tree_size"], leaf, [bytes.fromhex(h) for h in proof["audit_path"]]
+    )
     included = root is not None and root.hex() == proof["root_hash"]
     print(f"audit path leads to the root (leaf {proof['leaf_index']} of {proof['tree_size']}): {included}")
     ok &= included
     lines = proof["checkpoint"].split("\n")
-    named = len(lines) >= 4 and lines[1] == str(proof["tree_size"]) and lines[2] == base64.b64encode(
-        bytes.fromhex(proof["root_hash"])
-    ).decode()
+    named = (
+        len(lines) >= 4
+        and lines[1] == str(proof["tree_size"])
+        and lines[2] == base64.b64encode(bytes.fromhex(proof["root_hash"])).decode()
+    )
     print(f"checkpoint names that tree size and root ({lines[0]}): {named}")
     ok &= named
     if args.certificate:
-        signed = signature_valid(proof["checkpoint"].encode(), proof["checkpoint_signature"], args.certificate)
+        signed = signature_valid(
+            proof["checkpoint"].encode(), proof["checkpoint_signature"], args.certificate
+        )
         print(f"checkpoint signed by the platform key: {signed}")
         ok &= signed
     print("VALID" if ok else "INVALID")

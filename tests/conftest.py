@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session, sessionmaker
 # tests/trust/ pin `verify`, the default of every deployment, and sign for real.
 os.environ.setdefault("SILKGATE_SIGNATURE_POLICY", "presence")
 
-from silkgate.app import create_app  # noqa: E402
-from silkgate.config import Settings  # noqa: E402
-from silkgate.db import make_engine  # noqa: E402
+from silkgate.app import create_app
+from silkgate.config import Settings
+from silkgate.db import make_engine
 
 PG_ADMIN_URL = os.environ.get("SILKGATE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"

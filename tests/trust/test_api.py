@@ -44,12 +44,18 @@ def test_an_enterprise_registers_lists_and_revokes_its_certificate(
     listed = client.get(f"/api/v1/enterprises/{me.id}/certificates", headers=headers).json()
     assert [c["id"] for c in listed] == [body["id"]]
     gone = client.delete(
-        f"/api/v1/enterprises/{me.id}/certificates/{body['id']}", params={"reason": "更换UKey"}, headers=headers
+        f"/api/v1/enterprises/{me.id}/certificates/{body['id']}",
+        params={"reason": "更换UKey"},
+        headers=headers,
     )
-    assert gone.status_code == 200 and gone.json()["revoked_at"] and gone.json()["revoked_reason"] == "更换UKey"
+    assert (
+        gone.status_code == 200 and gone.json()["revoked_at"] and gone.json()["revoked_reason"] == "更换UKey"
+    )
 
 
-def test_a_certificate_that_is_not_one_is_refused_naming_the_field(client: TestClient, session: Session) -> None:
+def test_a_certificate_that_is_not_one_is_refused_naming_the_field(
+    client: TestClient, session: Session
+) -> None:
     me = make_enterprise(session)
     r = client.post(
         f"/api/v1/enterprises/{me.id}/certificates",
@@ -67,9 +73,16 @@ def test_another_enterprise_cannot_see_or_change_a_filings_certificates(
     pair = issue(owner)
     headers = auth_headers(session, other.org_id)
     assert client.get(f"/api/v1/enterprises/{owner.id}/certificates", headers=headers).status_code == 404
-    r = client.post(f"/api/v1/enterprises/{owner.id}/certificates", json={"pem": pair.certificate.pem}, headers=headers)
+    r = client.post(
+        f"/api/v1/enterprises/{owner.id}/certificates", json={"pem": pair.certificate.pem}, headers=headers
+    )
     assert r.status_code == 404
-    assert client.delete(f"/api/v1/enterprises/{owner.id}/certificates/{pair.row_id}", headers=headers).status_code == 404
+    assert (
+        client.delete(
+            f"/api/v1/enterprises/{owner.id}/certificates/{pair.row_id}", headers=headers
+        ).status_code
+        == 404
+    )
 
 
 def test_the_zone_office_registers_a_certificate_for_an_enterprise_of_its_zone(
@@ -79,7 +92,9 @@ def test_the_zone_office_registers_a_certificate_for_an_enterprise_of_its_zone(
     enterprise = make_enterprise(session)
     _, pem = _cert_pem(session, issue)
     r = client.post(
-        f"/api/v1/enterprises/{enterprise.id}/certificates", json={"pem": pem}, headers=auth_headers(session, office.id)
+        f"/api/v1/enterprises/{enterprise.id}/certificates",
+        json={"pem": pem},
+        headers=auth_headers(session, office.id),
     )
     assert r.status_code == 201, r.text
 
@@ -100,7 +115,9 @@ def test_a_signed_message_over_http_is_accepted_and_its_receipt_verifies_against
     verify_policy: None,
 ) -> None:
     headers = auth_headers(session, trade.enterprise(tx.platform).org_id)
-    r = client.post("/api/v1/messages", content=signed_order, headers={**headers, "Content-Type": "application/xml"})
+    r = client.post(
+        "/api/v1/messages", content=signed_order, headers={**headers, "Content-Type": "application/xml"}
+    )
     assert r.status_code == 200 and r.json()["receipts"][0]["receipt_type"] == "CEB312", r.text
     page = client.get("/api/v1/receipts", headers=headers).json()
     receipt_id = page["receipts"][-1]["id"]
@@ -117,11 +134,18 @@ def test_a_signed_message_over_http_is_accepted_and_its_receipt_verifies_against
 
 
 def test_a_tampered_message_over_http_gets_a_decoded_rejection(
-    client: TestClient, session: Session, trade: TradeSetup, tx: ImportTransaction, signed_order: bytes, verify_policy: None
+    client: TestClient,
+    session: Session,
+    trade: TradeSetup,
+    tx: ImportTransaction,
+    signed_order: bytes,
+    verify_policy: None,
 ) -> None:
     headers = auth_headers(session, trade.enterprise(tx.platform).org_id)
     tampered = re.sub(rb"<ceb:orderNo>[^<]+", b"<ceb:orderNo>X", signed_order, count=1)
-    r = client.post("/api/v1/messages", content=tampered, headers={**headers, "Content-Type": "application/xml"})
+    r = client.post(
+        "/api/v1/messages", content=tampered, headers={**headers, "Content-Type": "application/xml"}
+    )
     (receipt,) = r.json()["receipts"]
     assert receipt["receipt_type"] == "CEB900" and receipt["errors"][0]["code"] == "signature_digest_mismatch"
     assert "摘要不符" in receipt["return_info"]
@@ -131,7 +155,9 @@ def test_another_enterprise_cannot_read_a_receipts_signature(
     client: TestClient, session: Session, trade: TradeSetup, tx: ImportTransaction, signed_order: bytes
 ) -> None:
     headers = auth_headers(session, trade.enterprise(tx.platform).org_id)
-    client.post("/api/v1/messages", content=signed_order, headers={**headers, "Content-Type": "application/xml"})
+    client.post(
+        "/api/v1/messages", content=signed_order, headers={**headers, "Content-Type": "application/xml"}
+    )
     receipt_id = client.get("/api/v1/receipts", headers=headers).json()["receipts"][-1]["id"]
     stranger = auth_headers(session, make_enterprise(session).org_id)
     assert client.get(f"/api/v1/receipts/{receipt_id}/signature", headers=stranger).status_code == 404
@@ -141,7 +167,9 @@ def test_the_proof_of_a_message_over_http_is_the_senders_and_the_zone_offices(
     client: TestClient, session: Session, trade: TradeSetup, tx: ImportTransaction, signed_order: bytes
 ) -> None:
     headers = auth_headers(session, trade.enterprise(tx.platform).org_id)
-    client.post("/api/v1/messages", content=signed_order, headers={**headers, "Content-Type": "application/xml"})
+    client.post(
+        "/api/v1/messages", content=signed_order, headers={**headers, "Content-Type": "application/xml"}
+    )
     guid = signed_order.split(b'guid="')[1].split(b'"')[0].decode()
     early = client.get("/api/v1/ledger/proof", params={"guid": guid}, headers=headers)
     assert early.status_code == 409  # not yet in a signed checkpoint
@@ -165,20 +193,29 @@ def test_the_proof_of_a_message_over_http_is_the_senders_and_the_zone_offices(
 
 
 def test_receipts_stay_valid_against_the_official_xsd(
-    client: TestClient, session: Session, trade: TradeSetup, tx: ImportTransaction, signed_order: bytes, reference_dir: Path
+    client: TestClient,
+    session: Session,
+    trade: TradeSetup,
+    tx: ImportTransaction,
+    signed_order: bytes,
+    reference_dir: Path,
 ) -> None:
     xsd = reference_dir / "ceb" / "xsd" / "202205" / "海关跨境进口业务节点报文定义202205.xsd"
     if not xsd.exists():
         pytest.skip("the official 202205 XSDs are not in ../shared/reference")
     headers = auth_headers(session, trade.enterprise(tx.platform).org_id)
-    client.post("/api/v1/messages", content=signed_order, headers={**headers, "Content-Type": "application/xml"})
+    client.post(
+        "/api/v1/messages", content=signed_order, headers={**headers, "Content-Type": "application/xml"}
+    )
     receipt_id = client.get("/api/v1/receipts", headers=headers).json()["receipts"][-1]["id"]
     xml = client.get(f"/api/v1/receipts/{receipt_id}?format=xml", headers=headers).content
     schema = safexml.load_schema(str(xsd))
     assert safexml.validate_against(schema, safexml.parse_bytes(xml, 10**6)) == []
 
 
-def test_signed_messages_stay_valid_against_the_official_xsd(signed_order: bytes, reference_dir: Path) -> None:
+def test_signed_messages_stay_valid_against_the_official_xsd(
+    signed_order: bytes, reference_dir: Path
+) -> None:
     xsd = reference_dir / "ceb" / "xsd" / "202205" / "海关跨境进口业务节点报文定义202205.xsd"
     if not xsd.exists():
         pytest.skip("the official 202205 XSDs are not in ../shared/reference")

@@ -68,11 +68,23 @@ def test_keys_issue_sign_ingest_and_prove_from_the_command_line(
     assert (keys / "key.pem").stat().st_mode & 0o077 == 0
     cert = read_certificate((keys / "cert.pem").read_bytes())
     assert cert.algorithm == "sm2" and cert.serial_hex in result.output  # type: ignore[attr-defined]
-    assert crypto.sm2_public_key_der(crypto.sm2_load_private_key((keys / "key.pem").read_bytes())) == cert.public_key_der
+    assert (
+        crypto.sm2_public_key_der(crypto.sm2_load_private_key((keys / "key.pem").read_bytes()))
+        == cert.public_key_der
+    )
 
     (tmp_path / "order.xml").write_bytes(order_xml(tx))  # with the synthetic placeholder signature
     signed = tmp_path / "order.signed.xml"
-    result = _run("sign", str(tmp_path / "order.xml"), "-o", str(signed), "--key", str(keys / "key.pem"), "--cert", str(keys / "cert.pem"))
+    result = _run(
+        "sign",
+        str(tmp_path / "order.xml"),
+        "-o",
+        str(signed),
+        "--key",
+        str(keys / "key.pem"),
+        "--cert",
+        str(keys / "cert.pem"),
+    )
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     assert b"xmldsig#sm2-sm3" in signed.read_bytes() and b"<ds:X509Certificate>" in signed.read_bytes()
 
@@ -106,20 +118,33 @@ def test_keys_issue_sign_ingest_and_prove_from_the_command_line(
     assert '"table": "receipts"' in result.output  # type: ignore[attr-defined]
 
 
-def test_sign_refuses_a_key_that_does_not_match_the_certificate(database: str, trade: TradeSetup, tmp_path: Path) -> None:
+def test_sign_refuses_a_key_that_does_not_match_the_certificate(
+    database: str, trade: TradeSetup, tmp_path: Path
+) -> None:
     platform = trade.enterprise(trade.parties.platforms[0])
     assert _run("keys", "issue", "--org", str(platform.org_id), "--out", str(tmp_path / "a")).exit_code == 0  # type: ignore[attr-defined]
     assert _run("keys", "issue", "--org", str(platform.org_id), "--out", str(tmp_path / "b")).exit_code == 0  # type: ignore[attr-defined]
     (tmp_path / "m.xml").write_bytes(b"<a/>")
-    result = _run("sign", str(tmp_path / "m.xml"), "-o", str(tmp_path / "o.xml"), "--key", str(tmp_path / "a" / "key.pem"), "--cert", str(tmp_path / "b" / "cert.pem"))
+    result = _run(
+        "sign",
+        str(tmp_path / "m.xml"),
+        "-o",
+        str(tmp_path / "o.xml"),
+        "--key",
+        str(tmp_path / "a" / "key.pem"),
+        "--cert",
+        str(tmp_path / "b" / "cert.pem"),
+    )
     assert result.exit_code == 2 and "不匹配" in result.output  # type: ignore[attr-defined]
 
 
-def test_load_registers_certificates_on_filings_and_is_idempotent(database: str, trade: TradeSetup, tmp_path: Path) -> None:
+def test_load_registers_certificates_on_filings_and_is_idempotent(
+    database: str, trade: TradeSetup, tmp_path: Path
+) -> None:
     key = crypto.sm2_generate_private_key()
-    from silkgate.trust import certificates
-
     import datetime as dt
+
+    from silkgate.trust import certificates
 
     cert = certificates.build_certificate(
         signing_key=key,

@@ -75,7 +75,9 @@ def _count(session: Session, model: type) -> int:
 
 
 def test_every_raw_message_receipt_and_timeline_event_is_a_leaf(session: Session, logged: None) -> None:
-    by_source = dict(session.execute(select(LedgerLeaf.source, func.count()).group_by(LedgerLeaf.source)).all())
+    by_source = dict(
+        session.execute(select(LedgerLeaf.source, func.count()).group_by(LedgerLeaf.source)).all()
+    )
     assert by_source["raw_messages"] == _count(session, RawMessage) == 4
     assert by_source["receipts"] == _count(session, Receipt)
     assert by_source["declaration_events"] == _count(session, DeclarationEvent)
@@ -96,7 +98,9 @@ def test_ledger_verify_names_an_edited_receipt(session: Session, logged: None) -
 def test_ledger_verify_names_an_edited_raw_message(session: Session, logged: None) -> None:
     raw = session.scalars(select(RawMessage).order_by(RawMessage.id)).first()
     assert raw is not None
-    session.execute(update(RawMessage).where(RawMessage.id == raw.id).values(body=raw.body.replace(b"142", b"502", 1)))
+    session.execute(
+        update(RawMessage).where(RawMessage.id == raw.id).values(body=raw.body.replace(b"142", b"502", 1))
+    )
     first = ledger.verify_store(session).findings[0]
     assert (first.source, first.source_id, first.guid) == ("raw_messages", raw.id, raw.guid)
 
@@ -121,7 +125,9 @@ def test_ledger_verify_names_the_first_of_two_reordered_raw_messages(session: Se
     assert any(f.source_id == b.id for f in findings)
 
 
-def test_ledger_verify_catches_an_edited_leaf_against_the_signed_checkpoint(session: Session, logged: None) -> None:
+def test_ledger_verify_catches_an_edited_leaf_against_the_signed_checkpoint(
+    session: Session, logged: None
+) -> None:
     session.execute(update(LedgerLeaf).where(LedgerLeaf.leaf_index == 1).values(leaf_hash=b"\x00" * 32))
     findings = ledger.verify_store(session).findings
     assert any(f.source == "ledger_checkpoints" for f in findings)

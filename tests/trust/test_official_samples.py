@@ -73,7 +73,11 @@ def test_the_2018_sample_under_verify_is_refused_with_its_reason(
     (receipt,) = ingest(session, data, sender=sender)  # type: ignore[arg-type]
     assert receipt.receipt_type == "CEB900"
     (error,) = receipt.errors
-    assert error["code"] in ("signature_digest_mismatch", "signature_value_invalid", "signature_certificate_expired")
+    assert error["code"] in (
+        "signature_digest_mismatch",
+        "signature_value_invalid",
+        "signature_certificate_expired",
+    )
     assert "第" in error["message"] and "步" in error["message"]
 
 

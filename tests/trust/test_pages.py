@@ -16,9 +16,12 @@ from silkgate.trust import ledger, service
 
 from .conftest import KeyPair
 
+
 def _login(client: TestClient, session: Session, org_id: int) -> None:
     make_user(session, org_id, f"trust{org_id}")
-    r = client.post("/login", data={"username": f"trust{org_id}", "password": "silkgate-demo"}, follow_redirects=False)
+    r = client.post(
+        "/login", data={"username": f"trust{org_id}", "password": "silkgate-demo"}, follow_redirects=False
+    )
     assert r.status_code == 303, r.text
 
 
@@ -36,7 +39,9 @@ def test_an_enterprise_registers_a_certificate_by_paste_and_revokes_it(
     _login(client, session, me.org_id)
     page = client.get(f"/enterprises/{me.id}/certificates")
     assert page.status_code == 200 and "尚未登记任何签名证书" in page.text
-    r = client.post(f"/enterprises/{me.id}/certificates", data={"pem": pem, **_csrf(page.text)}, follow_redirects=True)
+    r = client.post(
+        f"/enterprises/{me.id}/certificates", data={"pem": pem, **_csrf(page.text)}, follow_redirects=True
+    )
     assert r.status_code == 200 and "证书已登记" in r.text and "有效" in r.text
     (row,) = service.list_certificates(session, me.id)
     r = client.post(
@@ -47,7 +52,9 @@ def test_an_enterprise_registers_a_certificate_by_paste_and_revokes_it(
     assert "已注销" in r.text and "密钥更换" in r.text
 
 
-def test_a_pasted_non_certificate_is_answered_in_chinese_on_the_page(client: TestClient, session: Session) -> None:
+def test_a_pasted_non_certificate_is_answered_in_chinese_on_the_page(
+    client: TestClient, session: Session
+) -> None:
     me = make_enterprise(session)
     _login(client, session, me.org_id)
     page = client.get(f"/enterprises/{me.id}/certificates")
@@ -62,7 +69,12 @@ def test_another_enterprise_does_not_see_the_certificates_page(client: TestClien
 
 
 def test_the_ledger_page_shows_a_proof_to_the_zone_office(
-    client: TestClient, session: Session, trade: TradeSetup, tx: ImportTransaction, signed_order: bytes, send: Callable[..., list]
+    client: TestClient,
+    session: Session,
+    trade: TradeSetup,
+    tx: ImportTransaction,
+    signed_order: bytes,
+    send: Callable[..., list],
 ) -> None:
     send(signed_order)
     ledger.make_checkpoint(session)

@@ -58,7 +58,12 @@ def test_a_message_signed_with_the_senders_registered_key_is_accepted(
 def test_one_byte_changed_in_the_content_is_a_digest_mismatch_naming_sm3_and_both_values(
     signed_order: bytes, send: Callable[..., list]
 ) -> None:
-    tampered = re.sub(rb"<ceb:freight>(\d)", lambda m: b"<ceb:freight>" + str((int(m.group(1)) + 1) % 10).encode(), signed_order, count=1)
+    tampered = re.sub(
+        rb"<ceb:freight>(\d)",
+        lambda m: b"<ceb:freight>" + str((int(m.group(1)) + 1) % 10).encode(),
+        signed_order,
+        count=1,
+    )
     assert tampered != signed_order
     error = _refusal(send(tampered))
     assert error["code"] == "signature_digest_mismatch"
@@ -100,7 +105,11 @@ def test_a_valid_signature_by_another_enterprises_certificate_is_refused_naming_
 
 
 def test_an_expired_certificate_is_refused(
-    trade: TradeSetup, tx: ImportTransaction, issue: Callable[..., KeyPair], send: Callable[..., list], now: dt.datetime
+    trade: TradeSetup,
+    tx: ImportTransaction,
+    issue: Callable[..., KeyPair],
+    send: Callable[..., list],
+    now: dt.datetime,
 ) -> None:
     old = issue(trade.enterprise(tx.platform), at=now - dt.timedelta(days=40), days=30)
     with synthetic.signed_by(sign_as(old)):
@@ -120,9 +129,12 @@ def test_a_revoked_certificate_is_refused_and_stays_on_record(
     assert row in service.list_certificates(session, enterprise.id)
 
 
-def test_an_unsupported_algorithm_is_refused_naming_it(signed_order: bytes, send: Callable[..., list]) -> None:
+def test_an_unsupported_algorithm_is_refused_naming_it(
+    signed_order: bytes, send: Callable[..., list]
+) -> None:
     data = signed_order.replace(
-        b"http://www.chinaport.gov.cn/2022/04/xmldsig#sm2-sm3", b"http://www.w3.org/2001/04/xmldsig-more#rsa-md5"
+        b"http://www.chinaport.gov.cn/2022/04/xmldsig#sm2-sm3",
+        b"http://www.w3.org/2001/04/xmldsig-more#rsa-md5",
     )
     error = _refusal(send(data))
     assert error["code"] == "signature_algorithm_unsupported"
@@ -133,7 +145,9 @@ def test_the_signature_is_checked_before_the_content_is_judged(
     signed_order: bytes, send: Callable[..., list]
 ) -> None:
     """A tampered message whose content would also be refused is answered for its signature."""
-    tampered = signed_order.replace(b"<ceb:currency>142</ceb:currency>", b"<ceb:currency>142</ceb:currency>", 1)
+    tampered = signed_order.replace(
+        b"<ceb:currency>142</ceb:currency>", b"<ceb:currency>142</ceb:currency>", 1
+    )
     tampered = re.sub(rb"<ceb:orderNo>[^<]+", b"<ceb:orderNo>X", tampered, count=1)
     assert _refusal(send(tampered))["code"] == "signature_digest_mismatch"
 
@@ -208,7 +222,11 @@ def test_signed_output_verifies_with_lxml_c14n_and_an_independent_sm2(
     previous.tail = (previous.tail or "") + (tail or "")
     document = etree.tostring(root.getroottree(), method="c14n")
     digest = base64.b64decode(sig.findtext("ds:SignedInfo/ds:Reference/ds:DigestValue", namespaces=ns))
-    sm3 = hashlib.new("sm3", document).digest() if "sm3" in hashlib.algorithms_available else crypto.sm3(document)
+    sm3 = (
+        hashlib.new("sm3", document).digest()
+        if "sm3" in hashlib.algorithms_available
+        else crypto.sm3(document)
+    )
     assert sm3 == digest
     if shutil.which("openssl") is None:
         pytest.skip("no openssl command to check the SM2 signature value independently")
@@ -216,13 +234,38 @@ def test_signed_output_verifies_with_lxml_c14n_and_an_independent_sm2(
     (tmp_path / "signed_info").write_bytes(signed_info)
     (tmp_path / "sig.der").write_bytes(crypto.sm2_der_signature(value))
     subprocess.run(
-        ["openssl", "x509", "-in", str(tmp_path / "cert.pem"), "-pubkey", "-noout", "-out", str(tmp_path / "pub.pem")],
+        [
+            "openssl",
+            "x509",
+            "-in",
+            str(tmp_path / "cert.pem"),
+            "-pubkey",
+            "-noout",
+            "-out",
+            str(tmp_path / "pub.pem"),
+        ],
         check=True,
     )
     result = subprocess.run(
-        ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(tmp_path / "pub.pem"), "-rawin", "-digest", "sm3",
-         "-pkeyopt", "distid:1234567812345678", "-in", str(tmp_path / "signed_info"), "-sigfile", str(tmp_path / "sig.der")],
-        capture_output=True, text=True,
+        [
+            "openssl",
+            "pkeyutl",
+            "-verify",
+            "-pubin",
+            "-inkey",
+            str(tmp_path / "pub.pem"),
+            "-rawin",
+            "-digest",
+            "sm3",
+            "-pkeyopt",
+            "distid:1234567812345678",
+            "-in",
+            str(tmp_path / "signed_info"),
+            "-sigfile",
+            str(tmp_path / "sig.der"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

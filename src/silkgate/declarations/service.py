@@ -243,7 +243,13 @@ class _Pending:
     leaves: list[ledger.Leaf] = field(default_factory=list)
 
     def marks(self) -> tuple[int, int, int, int, int]:
-        return len(self.events), len(self.receipts), len(self.raw_responses), len(self.deferred), len(self.leaves)
+        return (
+            len(self.events),
+            len(self.receipts),
+            len(self.raw_responses),
+            len(self.deferred),
+            len(self.leaves),
+        )
 
     def truncate(self, marks: tuple[int, int, int, int, int]) -> None:
         del self.events[marks[0] :]

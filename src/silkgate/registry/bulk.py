@@ -50,7 +50,12 @@ class LoadReport:
         return sum(1 for o in self.outcomes if o.kind == kind and o.outcome == outcome)
 
     def summary(self) -> str:
-        labels = {"enterprises": "企业", "commodities": "商品", "certificates": "签名证书", "identities": "身份信息"}
+        labels = {
+            "enterprises": "企业",
+            "commodities": "商品",
+            "certificates": "签名证书",
+            "identities": "身份信息",
+        }
         parts = []
         for kind, label in labels.items():
             if any(o.kind == kind for o in self.outcomes):
@@ -113,7 +118,9 @@ def load_registry(
         )
     for n, row in enumerate(_rows(doc, "certificates"), start=1):
         report.outcomes.append(
-            _in_savepoint(session, "certificates", n, row, lambda r: _load_certificate(session, zone, r, actor))
+            _in_savepoint(
+                session, "certificates", n, row, lambda r: _load_certificate(session, zone, r, actor)
+            )
         )
     identities = _rows(doc, "identities")
     if identities:
@@ -183,11 +190,19 @@ def _load_certificate(session: Session, zone: str, row: Mapping[str, Any], actor
     code = str(row.get("customs_code") or "").strip()
     uscc = str(row.get("uscc") or "").strip()
     enterprise = (
-        service.enterprise_by_customs_code(session, code) if code else service.enterprise_by_uscc(session, uscc)
+        service.enterprise_by_customs_code(session, code)
+        if code
+        else service.enterprise_by_uscc(session, uscc)
     )
     if enterprise is None or enterprise.zone_code != zone:
         raise ValidationFailed(
-            [FieldError("customs_code", "unknown_enterprise", f"企业{code or uscc or '（未填写）'}未在本综试区备案")]
+            [
+                FieldError(
+                    "customs_code",
+                    "unknown_enterprise",
+                    f"企业{code or uscc or '（未填写）'}未在本综试区备案",
+                )
+            ]
         )
     pem = row.get("pem")
     if not isinstance(pem, str) or not pem.strip() or len(pem) > 20_000:

@@ -13,7 +13,7 @@ from silkgate.declarations.receipts_out import receipt_document
 from silkgate.exceptions import FieldError, ValidationFailed
 from silkgate.models.declarations import Declaration
 from silkgate.models.trust import EnterpriseCertificate
-from silkgate.params import DbId, MAX_INT64
+from silkgate.params import MAX_INT64, DbId
 from silkgate.registry import service as registry
 from silkgate.trust import ledger, service, signatures
 from silkgate.trust.schemas import (
@@ -58,7 +58,9 @@ def list_certificates(
     enterprise_id: DbId, request: Request, principal: CurrentPrincipal, session: SessionDep
 ) -> list[CertificatePublic]:
     principal.require(kinds.ENTERPRISE, kinds.ZONE_OFFICE, *kinds.AGENCY_KINDS)
-    enterprise = registry.get_enterprise(session, principal, enterprise_id, request_path=str(request.url.path))
+    enterprise = registry.get_enterprise(
+        session, principal, enterprise_id, request_path=str(request.url.path)
+    )
     return [certificate_public(r) for r in service.list_certificates(session, enterprise.id)]
 
 
@@ -91,7 +93,9 @@ def revoke_certificate(
 ) -> CertificatePublic:
     principal.require(kinds.ENTERPRISE, kinds.ZONE_OFFICE)
     enterprise = registry.enterprise_for_edit(session, principal, enterprise_id)
-    row = service.revoke_certificate(session, enterprise.id, certificate_id, CertificateRevoke(reason=reason).reason)
+    row = service.revoke_certificate(
+        session, enterprise.id, certificate_id, CertificateRevoke(reason=reason).reason
+    )
     return certificate_public(row)
 
 
@@ -121,7 +125,9 @@ def receipt_signature(receipt_id: DbId, principal: CurrentPrincipal, session: Se
     return Response(body, media_type="application/xml")
 
 
-@router.get("/ledger/checkpoint", response_model=CheckpointPublic, summary="The latest signed tree head of the log")
+@router.get(
+    "/ledger/checkpoint", response_model=CheckpointPublic, summary="The latest signed tree head of the log"
+)
 def get_checkpoint(principal: CurrentPrincipal, session: SessionDep) -> CheckpointPublic:
     row = ledger.latest_checkpoint(session)
     if row is None:
@@ -153,5 +159,7 @@ def get_consistency(
 ) -> ConsistencyProof:
     size = ledger.tree_size(session)
     if not first <= second <= size:
-        raise ValidationFailed([FieldError("second", "size_out_of_range", f"应满足 0 ≤ first ≤ second ≤ {size}")])
+        raise ValidationFailed(
+            [FieldError("second", "size_out_of_range", f"应满足 0 ≤ first ≤ second ≤ {size}")]
+        )
     return ConsistencyProof(**ledger.consistency_proof(session, first, second))

@@ -131,12 +131,17 @@ def ledger_verify() -> None:
         typer.echo(f"溯源日志完好：{report.leaves}条记录，{report.checkpoints}个签名检查点均与库中数据一致")
         return
     first = report.findings[0]
-    err_console.print(f"[red]溯源日志不一致[/red]：共{len(report.findings)}处；第一处：{escape(first.describe())}")
+    err_console.print(
+        f"[red]溯源日志不一致[/red]：共{len(report.findings)}处；第一处：{escape(first.describe())}"
+    )
     for finding in report.findings[1:20]:
         err_console.print(escape(f"  - {finding.describe()}"))
     typer.echo(
         json.dumps(
-            {"intact": False, "first_bad": {"table": first.source, "id": first.source_id, "guid": first.guid}},
+            {
+                "intact": False,
+                "first_bad": {"table": first.source, "id": first.source_id, "guid": first.guid},
+            },
             ensure_ascii=False,
         )
     )

@@ -49,7 +49,9 @@ class SyntheticSigner:
             )
         )
         if row is None:
-            _, row = service.issue_enterprise_key(self.session, enterprise, key=key, at=self.valid_from, days=3 * 365)
+            _, row = service.issue_enterprise_key(
+                self.session, enterprise, key=key, at=self.valid_from, days=3 * 365
+            )
         return read_certificate(row.certificate_pem.encode())
 
     def __call__(self, data: bytes, code: str) -> bytes:
@@ -72,7 +74,11 @@ def prepare(ctx: DemoContext) -> None:
     signer = SyntheticSigner(ctx.session, valid_from=_valid_from(ctx))
     token = synthetic._SIGNER.set(signer)
     ctx.cleanups.append(lambda: synthetic._SIGNER.reset(token))
-    ctx.cleanups.append(lambda: ledger.make_checkpoint(ctx.session))
+    ctx.cleanups.append(lambda: _checkpoint(ctx.session))
+
+
+def _checkpoint(session: Session) -> None:
+    ledger.make_checkpoint(session)
 
 
 def load(ctx: DemoContext) -> str:
@@ -90,8 +96,12 @@ def load(ctx: DemoContext) -> str:
     revoked = 0
     if enterprises:  # an enterprise that changed keys: its first certificate is on record, revoked
         first = enterprises[0]
-        old_key = crypto.sm2_derive_private_key(f"{get_settings().data_key}:demo-old:{first.customs_code}".encode())
-        _, row = service.issue_enterprise_key(session, first, key=old_key, at=_valid_from(ctx) - dt.timedelta(days=200))
+        old_key = crypto.sm2_derive_private_key(
+            f"{get_settings().data_key}:demo-old:{first.customs_code}".encode()
+        )
+        _, row = service.issue_enterprise_key(
+            session, first, key=old_key, at=_valid_from(ctx) - dt.timedelta(days=200)
+        )
         service.revoke_certificate(session, first.id, row.id, "密钥更换（旧UKey遗失）", at=_valid_from(ctx))
         revoked = 1
     return f"为{len(enterprises)}家企业签发SM2签名证书（平台CA签发，登记在企业备案），另有{revoked}张已注销的旧证书"

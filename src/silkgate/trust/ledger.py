@@ -404,19 +404,27 @@ def visible_to(session: Session, principal: Principal, leaf: LedgerLeaf) -> bool
     if org_id == principal.org_id:
         return True
     if principal.is_zone_office or principal.is_agency:
-        return principal.sees_zone(session.scalar(select(Organisation.zone_code).where(Organisation.id == org_id)))
+        return principal.sees_zone(
+            session.scalar(select(Organisation.zone_code).where(Organisation.id == org_id))
+        )
     return False
 
 
 def proof_for_guid(session: Session, principal: Principal | None, guid: str) -> dict[str, Any]:
     """The inclusion proof of the first leaf carrying `guid` that the principal may see (a raw message
     before its receipts and timeline), in the latest signed checkpoint. `principal` None: the CLI."""
-    leaves = [leaf for leaf in leaves_for_guid(session, guid) if principal is None or visible_to(session, principal, leaf)]
+    leaves = [
+        leaf
+        for leaf in leaves_for_guid(session, guid)
+        if principal is None or visible_to(session, principal, leaf)
+    ]
     if not leaves:
         raise NotFound(f"溯源日志中没有guid为{guid}的记录（或无权查看）")
     checkpoint = latest_checkpoint(session)
     if checkpoint is None or checkpoint.tree_size <= leaves[0].leaf_index:
-        raise InvalidState("该记录尚未纳入签名检查点：服务器每分钟签署一次，请稍后再试（或运行 silkgate ledger checkpoint）")
+        raise InvalidState(
+            "该记录尚未纳入签名检查点：服务器每分钟签署一次，请稍后再试（或运行 silkgate ledger checkpoint）"
+        )
     return inclusion_proof(session, leaves[0], checkpoint)
 
 
@@ -511,7 +519,7 @@ def verify_store(session: Session, *, chunk: int = 5000) -> VerifyReport:
             ids = [leaf.source_id for leaf in batch if leaf.source == source]
             columns = [table.c.id, *(table.c[f] for f in fields)]
             found = session.execute(select(*columns).where(table.c.id.in_(ids)))
-            rows[source] = {int(r.id): r._mapping for r in found}
+            rows[source] = {int(r.id): dict(r._mapping) for r in found}
         for leaf in batch:
             if leaf.leaf_index != expected_index:
                 report.findings.append(

@@ -97,13 +97,21 @@ def certificates_add(
         pem = text.encode()[: PEM_LIMIT + 1]
     if not pem.strip() or len(pem) > PEM_LIMIT:
         error = FieldError("pem", "required", f"请粘贴或选择PEM格式的证书（不超过{PEM_LIMIT}字节）")
-        return _page(request, session, principal, enterprise, flash=error.message, errors=[error], status_code=422)
+        return _page(
+            request, session, principal, enterprise, flash=error.message, errors=[error], status_code=422
+        )
     try:
         service.register_certificate(session, enterprise, pem, actor=principal)
     except SilkgateError as exc:
         errors = exc.errors or [FieldError("pem", exc.code, exc.message)]
         return _page(
-            request, session, principal, enterprise, flash=errors[0].message, errors=errors, status_code=exc.status
+            request,
+            session,
+            principal,
+            enterprise,
+            flash=errors[0].message,
+            errors=errors,
+            status_code=exc.status,
         )
     return RedirectResponse(f"/enterprises/{enterprise.id}/certificates?done=added", status_code=303)
 
@@ -123,9 +131,19 @@ def certificates_revoke(
     enterprise = registry.enterprise_for_edit(session, principal, enterprise_id)
     reason = form.get("reason")
     try:
-        service.revoke_certificate(session, enterprise.id, certificate_id, reason if isinstance(reason, str) else "")
+        service.revoke_certificate(
+            session, enterprise.id, certificate_id, reason if isinstance(reason, str) else ""
+        )
     except SilkgateError as exc:
-        return _page(request, session, principal, enterprise, flash=exc.message, errors=[FieldError("certificate", exc.code, exc.message)], status_code=exc.status)
+        return _page(
+            request,
+            session,
+            principal,
+            enterprise,
+            flash=exc.message,
+            errors=[FieldError("certificate", exc.code, exc.message)],
+            status_code=exc.status,
+        )
     return RedirectResponse(f"/enterprises/{enterprise.id}/certificates?done=revoked", status_code=303)
 
 
@@ -141,7 +159,9 @@ def ledger_page(request: Request, session: SessionDep, principal: OptionalPrinci
             proof = ledger.proof_for_guid(session, principal, guid)
         except SilkgateError as exc:
             proof_error = exc.message
-    counts = dict(session.execute(select(LedgerLeaf.source, func.count()).group_by(LedgerLeaf.source)).tuples().all())
+    counts = dict(
+        session.execute(select(LedgerLeaf.source, func.count()).group_by(LedgerLeaf.source)).tuples().all()
+    )
     checkpoints = list(
         session.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.tree_size.desc()).limit(20))
     )

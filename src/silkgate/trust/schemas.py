@@ -37,8 +37,12 @@ class CertificatePublic(BaseModel):
 class CheckpointPublic(BaseModel):
     tree_size: Count
     root_hash: str = Field(description="SM3 Merkle tree hash, hex")
-    checkpoint: str = Field(description="C2SP tlog-checkpoint body: origin, size, base64 root, each + newline")
-    checkpoint_signature: str = Field(description="base64 DER SM2 signature of `checkpoint` by the platform key")
+    checkpoint: str = Field(
+        description="C2SP tlog-checkpoint body: origin, size, base64 root, each + newline"
+    )
+    checkpoint_signature: str = Field(
+        description="base64 DER SM2 signature of `checkpoint` by the platform key"
+    )
     created_at: dt.datetime
 
 

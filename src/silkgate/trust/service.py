@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,8 +37,14 @@ ENTERPRISE_DAYS = 2 * 365
 # --- certificates on filings -----------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)
+def _certificate(pem: str) -> Certificate:
+    """Registered certificates, parsed once a process (ASN.1 parsing costs as much as an SM2 check)."""
+    return read_certificate(pem.encode())
+
+
 def _trusted(row: EnterpriseCertificate) -> TrustedKey:
-    return TrustedKey(read_certificate(row.certificate_pem.encode()), revoked_at=row.revoked_at)
+    return TrustedKey(_certificate(row.certificate_pem), revoked_at=row.revoked_at)
 
 
 def register_certificate(

@@ -321,9 +321,9 @@ def _check_digest(root: Any, parts: _Parts) -> SignatureFailure | None:
 def _verify_rsa(data: bytes, parts: _Parts, key: TrustedKey) -> str | None:
     """RSA signatures go through signxml (digest and signature value, as the W3C specification
     says); None when it verifies, else its reason."""
-    from signxml import SignatureConfiguration, XMLVerifier
     from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
     from signxml.exceptions import InvalidInput, InvalidSignature
+    from signxml.verifier import SignatureConfiguration, XMLVerifier
 
     config = SignatureConfiguration(
         require_x509=False,
