@@ -168,3 +168,10 @@ def test_consistency_between_two_checkpoints(session: Session, logged: None, mak
         [bytes.fromhex(h) for h in proof["consistency_path"]],
     )
     assert proof["second_hash"] == first.root_hash
+
+
+def test_the_log_and_the_receipt_cursor_share_one_advisory_lock() -> None:
+    """Two locks taken in either order by different transactions could deadlock on PostgreSQL."""
+    from silkgate.declarations.service import RECEIPT_CURSOR_LOCK
+
+    assert ledger.LEDGER_LOCK == RECEIPT_CURSOR_LOCK

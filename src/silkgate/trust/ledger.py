@@ -42,7 +42,10 @@ CHECKPOINTS = cast(Table, LedgerCheckpoint.__table__)
 RAW = cast(Table, RawMessage.__table__)
 RECEIPTS = cast(Table, Receipt.__table__)
 EVENTS = cast(Table, DeclarationEvent.__table__)
-LEDGER_LOCK = 0x5EC_1ED6  # pg advisory lock key serialising leaf indexes and checkpoints
+# The pg advisory lock serialising leaf indexes and checkpoints: the same key as the receipts'
+# cursor lock (declarations.service.RECEIPT_CURSOR_LOCK), so a transaction that appends leaves and
+# issues receipts in either order can never deadlock with one that does the reverse.
+LEDGER_LOCK = 0x5EC_4EC7
 _INSERT_LEAVES = insert(LEAVES)
 
 # The columns of each source row that its leaf covers, in this order (the row id is always first).
