@@ -36,6 +36,7 @@ from silkgate.kit.cebtime import now_utc
 from silkgate.models.declarations import Declaration, DeclarationEvent, RawMessage, Receipt
 from silkgate.models.org import Organisation
 from silkgate.models.trust import LedgerCheckpoint, LedgerLeaf
+from silkgate.trust import service
 
 LEAVES = cast(Table, LedgerLeaf.__table__)
 CHECKPOINTS = cast(Table, LedgerCheckpoint.__table__)
@@ -316,8 +317,6 @@ def latest_checkpoint(session: Session) -> LedgerCheckpoint | None:
 
 def make_checkpoint(session: Session) -> LedgerCheckpoint:
     """Sign the tree head of the log as it stands (the latest one when nothing was appended since)."""
-    from silkgate.trust import service
-
     _lock(session)
     last = latest_checkpoint(session)
     size = tree_size(session)
@@ -491,8 +490,6 @@ def _recomputed(source: str, row_id: int, row: Mapping[str, Any]) -> bytes:
 def verify_store(session: Session, *, chunk: int = 5000) -> VerifyReport:
     """Recompute every leaf from its stored row and every checkpoint from the leaves; report what
     disagrees, in log order (the first finding is the first bad entry)."""
-    from silkgate.trust import service
-
     report = VerifyReport()
     checkpoints = list(session.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.tree_size)))
     wanted = {c.tree_size: c for c in checkpoints}
@@ -500,7 +497,7 @@ def verify_store(session: Session, *, chunk: int = 5000) -> VerifyReport:
     seen: dict[str, set[int]] = {s: set() for s in _SOURCE_TABLES}
     expected_index = 0
     if 0 in wanted:
-        _check_checkpoint(session, service, wanted[0], frontier_root([]), report)
+        _check_checkpoint(session, wanted[0], frontier_root([]), report)
     last_index = -1
     while True:
         batch = list(
@@ -568,7 +565,7 @@ def verify_store(session: Session, *, chunk: int = 5000) -> VerifyReport:
                     )
             frontier = extend_frontier(frontier, [bytes(leaf.leaf_hash)])
             if expected_index in wanted:
-                _check_checkpoint(session, service, wanted[expected_index], frontier_root(frontier), report)
+                _check_checkpoint(session, wanted[expected_index], frontier_root(frontier), report)
     for size, checkpoint in wanted.items():
         if size > expected_index:
             report.findings.append(
@@ -586,7 +583,7 @@ def verify_store(session: Session, *, chunk: int = 5000) -> VerifyReport:
 
 
 def _check_checkpoint(
-    session: Session, service: Any, checkpoint: LedgerCheckpoint, root: bytes, report: VerifyReport
+    session: Session, checkpoint: LedgerCheckpoint, root: bytes, report: VerifyReport
 ) -> None:
     if root.hex() != checkpoint.root_hash:
         report.findings.append(
