@@ -23,6 +23,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+# The synthetic messages most tests declare carry a placeholder ds:Signature (no enterprise of a
+# test has a registered certificate): the suite runs them under the `presence` policy. The tests of
+# tests/trust/ pin `verify`, the default of every deployment, and sign for real.
+os.environ.setdefault("SILKGATE_SIGNATURE_POLICY", "presence")
+
 from silkgate.app import create_app
 from silkgate.config import Settings
 from silkgate.db import make_engine

@@ -50,6 +50,7 @@ DOMAINS = (
     "logistics",
     "parks",
     "traceability",
+    "trust",
 )
 
 PROBLEM = "application/problem+json"

@@ -79,7 +79,12 @@ def serve(
     """Serve the web UI and the API (migrates an empty database first)."""
     import uvicorn
 
+    from silkgate.trust.ledger import start_checkpointer
+
     prepare_database()
+    settings = get_settings()
+    if settings.ledger_checkpoint_seconds:  # a signed tree head of the traceability log every minute
+        start_checkpointer(settings.database_url, settings.ledger_checkpoint_seconds)
     port = port or _default_port()
     # Every worker must sign and check session cookies with the same secret.
     os.environ.setdefault("SILKGATE_SECRET_KEY", get_settings().secret_key)

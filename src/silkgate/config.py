@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,6 +40,14 @@ class Settings(BaseSettings):
     # Password verifications (Argon2id, 64 MiB each) allowed at once; more logins wait their turn
     # without holding a request thread.
     password_checks: int = Field(default=2, ge=1, le=64)
+    # Incoming ds:Signature: `verify` checks digest, signature value and the sender's registered
+    # certificate; `presence` only requires the element the XSD asks for (conformance testing with
+    # the official samples, whose signatures are illustrative). docs/signatures-and-ledger.md
+    signature_policy: Literal["verify", "presence"] = "verify"
+    # The traceability log of raw messages, receipts and status changes. Off only to measure its cost.
+    ledger: bool = True
+    # How often `silkgate serve` signs a ledger checkpoint while the log grows (seconds; 0: never).
+    ledger_checkpoint_seconds: float = Field(default=60.0, ge=0, le=3600)
 
 
 @functools.lru_cache(maxsize=1)

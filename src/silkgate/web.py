@@ -74,6 +74,7 @@ NAV: list[tuple[str, str, tuple[str, ...] | None]] = [
     ("/finance", "金融服务", None),
     ("/logistics", "智慧物流", None),
     ("/parks", "产业园区", None),
+    ("/ledger", "溯源存证", None),
     ("/audit", "审计日志", (kinds.ZONE_OFFICE,)),
 ]
 

@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -35,6 +35,29 @@ from silkgate.clitools import err_console, progress
 
 CHUNK = 250  # transactions per chunk (1,000 messages)
 MIXES = ("import", "export", "all")
+# (name, signature policy, ledger on, messages signed with registered SM2 keys): every chunk is
+# shared among them, so the cost of signature verification and of the traceability log is measured
+# on the same database in the same run (docs/signatures-and-ledger.md).
+TRUST_CONFIGS: tuple[tuple[str, Literal["verify", "presence"], bool, bool], ...] = (
+    ("plain", "presence", False, False),
+    ("ledger", "presence", True, False),
+    ("signed_ledger", "verify", True, True),
+)
+
+
+def sm2_verifications_per_second(seconds: float = 1.0) -> float:
+    """SM2-with-SM3 verifications a second on this core (Tongsuo), over a message-sized SignedInfo."""
+    from silkgate.kit import crypto
+
+    key = crypto.sm2_generate_private_key()
+    public = crypto.sm2_load_public_key(crypto.sm2_public_key_der(key))
+    data = b"<ds:SignedInfo>" + b"x" * 600 + b"</ds:SignedInfo>"
+    signature = crypto.sm2_sign(key, data)
+    n, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        crypto.sm2_verify(public, data, signature)
+        n += 1
+    return n / (time.perf_counter() - started)
 
 
 def _interleave(a: list[bytes], b: list[bytes], rng: random.Random) -> list[bytes]:
@@ -78,12 +101,14 @@ def bench_ingest(
     """Measure ingest end to end against bare XML parsing of the same messages."""
     from silkgate.config import get_settings
     from silkgate.db import make_engine, normalise_url, session_factory
+    from silkgate.declarations import synthetic
     from silkgate.declarations.messages import MessageRejected, parse_message
     from silkgate.declarations.service import BatchItem, ReceiptOut, ingest_batch
     from silkgate.declarations.synthetic import TransactionFactory, transaction_messages
     from silkgate.declarations.trading import new_trade, register_buyers, stock_in_bonded
     from silkgate.kit.safexml import bare_parse
     from silkgate.registry.bootstrap import ensure_reference_data
+    from silkgate.trust.demo import SyntheticSigner
 
     if mix not in MIXES:
         err_console.print(f"[red]错误[/red] --mix 应为 import、export 或 all，收到 {mix!r}")
@@ -140,6 +165,12 @@ def bench_ingest(
             outcomes[f"{r.message_type}:{r.return_status}"] += 1
 
     postgres = engine.dialect.name == "postgresql"
+    settings = get_settings()
+    saved_policy, saved_ledger = settings.signature_policy, settings.ledger
+    signer = SyntheticSigner(session, valid_from=dt.datetime.now(dt.UTC) - dt.timedelta(days=30))
+    trust_seconds: dict[str, float] = dict.fromkeys((c[0] for c in TRUST_CONFIGS), 0.0)
+    trust_messages: Counter[str] = Counter()
+    sm2_rate = sm2_verifications_per_second()
     validate_seconds = 0.0
     max_bytes = get_settings().max_message_bytes
     chunks = 0
@@ -151,19 +182,28 @@ def bench_ingest(
         while done < transactions:
             size = min(CHUNK, transactions - done)
             export_size = (done + size) * export_n // transactions - exported
-            chunk: list[bytes] = []
-            if size > export_size:
-                txs = [factory.make() for _ in range(size - export_size)]
+            # Each chunk's transactions are shared among the trust configurations (TRUST_CONFIGS),
+            # so signatures and the ledger are measured on and off over the same growing database.
+            groups: list[tuple[str, list[bytes]]] = []
+            txs = [factory.make() for _ in range(size - export_size)] if size > export_size else []
+            if txs:
                 register_buyers(session, txs)  # the zone's identity registry, loaded beforehand
                 session.commit()
-                for tx in txs:
-                    docs = list(transaction_messages(tx).values())
-                    rng.shuffle(docs)  # documents arrive in any order
-                    chunk.extend(docs)
-                del txs
-            if export_size and export_factory is not None:
-                chunk = _interleave(chunk, export_factory.messages(export_size), export_rng)
-                exported += export_size
+            for k, (name, _policy, _logged, signed) in enumerate(TRUST_CONFIGS):
+                part: list[bytes] = []
+                with synthetic.signed_by(signer if signed else None):
+                    for tx in txs[k :: len(TRUST_CONFIGS)]:
+                        docs = list(transaction_messages(tx).values())
+                        rng.shuffle(docs)  # documents arrive in any order
+                        part.extend(docs)
+                    share = export_size // len(TRUST_CONFIGS) + (k < export_size % len(TRUST_CONFIGS))
+                    if share and export_factory is not None:
+                        part = _interleave(part, export_factory.messages(share), export_rng)
+                session.commit()  # certificates the signer registered on first use
+                groups.append((name, part))
+            del txs
+            exported += export_size
+            chunk = [data for _, part in groups for data in part]
             started = time.perf_counter()
             for data in chunk:
                 bare_parse(data)
@@ -173,10 +213,16 @@ def bench_ingest(
                 with contextlib.suppress(MessageRejected):
                     parse_message(data, max_bytes=max_bytes)
             validate_seconds += time.perf_counter() - started
-            started = time.perf_counter()
-            ingest_batch(session, (BatchItem(d) for d in chunk), commit_every=1000, on_result=count)
-            session.commit()
-            e2e_seconds += time.perf_counter() - started
+            for (name, policy, logged, _signed), (_, part) in zip(TRUST_CONFIGS, groups, strict=True):
+                settings.signature_policy, settings.ledger = policy, logged
+                started = time.perf_counter()
+                ingest_batch(session, (BatchItem(d) for d in part), commit_every=1000, on_result=count)
+                session.commit()
+                elapsed = time.perf_counter() - started
+                e2e_seconds += elapsed
+                trust_seconds[name] += elapsed
+                trust_messages[name] += len(part)
+            settings.signature_policy, settings.ledger = saved_policy, saved_ledger
             messages += len(chunk)
             done += size
             chunks += 1
@@ -250,6 +296,18 @@ def bench_ingest(
             "end_to_end_seconds": round(e2e_seconds, 3),
         }
     )
+    rates = {k: trust_messages[k] / trust_seconds[k] if trust_seconds[k] else 0.0 for k, *_ in TRUST_CONFIGS}
+    figures["trust"] = {
+        "sm2_verifications_per_s": round(sm2_rate, 1),
+        "plain_msgs_per_s": round(rates["plain"], 1),
+        "ledger_msgs_per_s": round(rates["ledger"], 1),
+        "signed_ledger_msgs_per_s": round(rates["signed_ledger"], 1),
+        "ledger_cost_pct": round(100 * (1 - rates["ledger"] / rates["plain"]), 1) if rates["plain"] else 0.0,
+        "signature_cost_pct": round(100 * (1 - rates["signed_ledger"] / rates["ledger"]), 1)
+        if rates["ledger"]
+        else 0.0,
+        "messages": dict(trust_messages),
+    }
     if postgres:
         figures["analyze_seconds_untimed"] = round(analyze_seconds, 3)
     if with_import:
@@ -270,6 +328,14 @@ def bench_ingest(
         f"仅解析+校验       {figures['parse_validate_msgs_per_s']:,.0f} 报文/秒（入库流程的第一步，单独计时）"
     )
     typer.echo(f"峰值内存          {figures['peak_rss_mb']} MB")
+    trust = figures["trust"]
+    assert isinstance(trust, dict)
+    typer.echo(f"SM2验签           {trust['sm2_verifications_per_s']:,.0f} 次/秒（单核，Tongsuo）")
+    typer.echo(
+        f"签名与溯源日志    均关 {trust['plain_msgs_per_s']:,.0f}，仅日志 {trust['ledger_msgs_per_s']:,.0f}，"
+        f"验签+日志 {trust['signed_ledger_msgs_per_s']:,.0f} 报文/秒"
+        f"（日志开销 {trust['ledger_cost_pct']}%，验签开销 {trust['signature_cost_pct']}%）"
+    )
     if with_import:
         typer.echo(
             f"清单结果          放行 {lists.get('released', 0)}，退单 {lists.get('rejected', 0)}，"

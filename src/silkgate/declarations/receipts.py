@@ -201,17 +201,18 @@ def render_format_error_xml(
     ori_cop_msg_id: str = "",
     return_time: dt.datetime | None = None,
     edition: str = "202205",
+    message_guid: str | None = None,
 ) -> bytes:
     """CEB900 报文格式校验回执: the answer to a message that could not be read or broke the XSD.
 
     `guid` is the rejected message's guid (a new one when it had none of length 36),
     `return_status` a negative number (codes.STATUS_FORMAT_ERROR), `ori_message_type` e.g.
-    "CEB621Message" or "Unknown".
+    "CEB621Message" or "Unknown"; `message_guid` the receipt message's own guid (new when None).
     """
     body = _format_error_body(
         guid, return_status, return_info, ori_message_type, ori_biz_message, ori_cop_msg_id, return_time
     )
-    return render_xml(FORMAT_ERROR_TYPE, body, edition=edition)
+    return render_xml(FORMAT_ERROR_TYPE, body, edition=edition, guid=message_guid)
 
 
 def format_error_json(
@@ -224,12 +225,13 @@ def format_error_json(
     ori_cop_msg_id: str = "",
     return_time: dt.datetime | None = None,
     edition: str = "202205",
+    message_guid: str | None = None,
 ) -> dict[str, Any]:
     """CEB900 in the JSON form."""
     body = _format_error_body(
         guid, return_status, return_info, ori_message_type, ori_biz_message, ori_cop_msg_id, return_time
     )
-    message_guid = new_guid()
+    message_guid = message_guid or new_guid()
     render_xml(FORMAT_ERROR_TYPE, body, edition=edition, guid=message_guid)
     return {
         "messageType": FORMAT_ERROR_TYPE,

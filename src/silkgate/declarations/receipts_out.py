@@ -3,6 +3,7 @@ CEB622, …) in XML or the JSON form, or CEB900 for a refusal of the whole messa
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,9 +32,19 @@ def _echo(receipt: Receipt, declaration: Declaration | None) -> tuple[_Echo, dic
     return _Echo(head), extra
 
 
+_RECEIPT_GUIDS = uuid.UUID("5c0e6a2b-8d1f-4e7a-9b3c-2f6d8e1a4b70")
+
+
+def receipt_message_guid(receipt_id: int) -> str:
+    """The receipt message's own guid, the same every time it is rendered: the XML a detached
+    signature covers must be byte for byte what GET ?format=xml answers (docs/signatures-and-ledger.md)."""
+    return str(uuid.uuid5(_RECEIPT_GUIDS, f"receipt:{receipt_id}")).upper()
+
+
 def receipt_document(receipt: Receipt, declaration: Declaration | None, *, fmt: str) -> Any:
-    """XML bytes (fmt="xml") or the JSON-form dict of one stored receipt."""
+    """XML bytes (fmt="xml") or the JSON-form dict of one stored receipt (rendered the same every time)."""
     edition = (declaration.edition if declaration is not None else None) or "202205"
+    message_guid = receipt_message_guid(receipt.id)
     if receipt.message_type == ceb.FORMAT_ERROR_TYPE or declaration is None:
         ori = f"{receipt.declared_type}Message" if receipt.declared_type else "Unknown"
         status = receipt.return_status if receipt.return_status.startswith("-") else "-1"
@@ -45,6 +56,7 @@ def receipt_document(receipt: Receipt, declaration: Declaration | None, *, fmt: 
                 ori_message_type=ori,
                 return_time=receipt.created_at,
                 edition=edition,
+                message_guid=message_guid,
             )
         return ceb.format_error_json(
             receipt.guid or None,
@@ -53,6 +65,7 @@ def receipt_document(receipt: Receipt, declaration: Declaration | None, *, fmt: 
             ori_message_type=ori,
             return_time=receipt.created_at,
             edition=edition,
+            message_guid=message_guid,
         )
     echo, extra = _echo(receipt, declaration)
     record = ceb.return_for(
@@ -65,5 +78,5 @@ def receipt_document(receipt: Receipt, declaration: Declaration | None, *, fmt: 
         extra=extra,
     )
     if fmt == "xml":
-        return ceb.render_receipt_xml(receipt.message_type, [record], edition=edition)
-    return ceb.receipt_json(receipt.message_type, [record], edition=edition)
+        return ceb.render_receipt_xml(receipt.message_type, [record], edition=edition, guid=message_guid)
+    return ceb.receipt_json(receipt.message_type, [record], edition=edition, guid=message_guid)

@@ -59,6 +59,8 @@ from silkgate.models.declarations import (
     RawMessage,
     Receipt,
 )
+from silkgate.trust import ledger
+from silkgate.trust import service as trust
 
 log = logging.getLogger("silkgate.ingest")
 DECLARATIONS = cast(Table, Declaration.__table__)
@@ -239,15 +241,24 @@ class _Pending:
     # Additive writes other domains defer to the end of the transaction (`defer_write`).
     deferred: list[tuple[DeferredWriter, Any]] = field(default_factory=list)
     batching: bool = False  # inside `ingest_batch`: deferred writes wait for its flush
+    # trust: traceability-log leaves of the raw messages stored, appended with the rest at the flush
+    leaves: list[ledger.Leaf] = field(default_factory=list)
 
-    def marks(self) -> tuple[int, int, int, int]:
-        return len(self.events), len(self.receipts), len(self.raw_responses), len(self.deferred)
+    def marks(self) -> tuple[int, int, int, int, int]:
+        return (
+            len(self.events),
+            len(self.receipts),
+            len(self.raw_responses),
+            len(self.deferred),
+            len(self.leaves),
+        )
 
-    def truncate(self, marks: tuple[int, int, int, int]) -> None:
+    def truncate(self, marks: tuple[int, int, int, int, int]) -> None:
         del self.events[marks[0] :]
         del self.receipts[marks[1] :]
         del self.raw_responses[marks[2] :]
         del self.deferred[marks[3] :]
+        del self.leaves[marks[4] :]
 
 
 DeferredWriter = Callable[[Session, list[Any]], None]
@@ -370,9 +381,14 @@ def flush_pending(session: Session) -> None:
     if pending.root is not None and pending.root is not session.get_transaction():
         session.info.pop(_PENDING_KEY, None)  # rows of a transaction that was rolled back
         return
+    logged = ledger.enabled()
+    leaves, pending.leaves = pending.leaves, []
     if pending.events:
         rows, pending.events = pending.events, []
-        run(session, _INSERT_EVENTS, rows)
+        if logged:
+            leaves += ledger.event_leaves(ledger.insert_with_ids(session, EVENTS, rows), rows)
+        else:
+            run(session, _INSERT_EVENTS, rows)
     if pending.receipts:
         rows, pending.receipts = pending.receipts, []
         if session.get_bind().dialect.name == "postgresql":
@@ -380,7 +396,12 @@ def flush_pending(session: Session) -> None:
             # lock, released at commit, makes id order commit order, so a reader that has seen id n
             # never later finds a new receipt below n. (SQLite serialises writers already.)
             session.execute(select(func.pg_advisory_xact_lock(RECEIPT_CURSOR_LOCK)))
-        run(session, _INSERT_RECEIPTS, rows)
+        if logged:
+            leaves += ledger.receipt_leaves(ledger.insert_with_ids(session, RECEIPTS, rows), rows)
+        else:
+            run(session, _INSERT_RECEIPTS, rows)
+    # trust: every raw message, timeline event (status change) and receipt written is a log leaf
+    ledger.append_leaves(session, leaves)
     if pending.raw_responses:
         rows, pending.raw_responses = pending.raw_responses, []
         run(session, _UPDATE_RAW_RESPONSE, rows)
@@ -570,7 +591,9 @@ def _store_raw(
             "response": response,
         },
     )
-    return int(result.scalar_one())
+    raw_id = int(result.scalar_one())
+    _pending(session).leaves.append(ledger.raw_leaf(raw_id, guid, digest))  # trust: logged at the flush
+    return raw_id
 
 
 def _guess_fmt(data: bytes, content_type: str | None) -> str:
@@ -669,6 +692,27 @@ def _ingest(
             response=[r.as_dict() for r in answered],
         )
         return answered
+
+    # trust: a ds:Signature is verified against the sender's registered certificates before the
+    # message's content is judged (SILKGATE_SIGNATURE_POLICY)
+    refusal = trust.verify_incoming(
+        session, enterprise_id=sender.enterprise_id, data=data, signed=msg.signed, at=now_for(session)
+    )
+    if refusal is not None:
+        receipt = _message_rejection(msg, refusal.code, refusal.message, refusal.errors)
+        _store_raw(
+            session,
+            data,
+            digest,
+            sender_org_id=sender.org_id,
+            message_type=msg.message_type,
+            guid=msg.guid,
+            edition=msg.edition,
+            fmt=msg.fmt,
+            outcome="rejected",
+            response=[receipt.as_dict()],
+        )
+        return [receipt]
 
     problems = _sender_problems(found, sender, msg)
     if problems:

@@ -5,9 +5,11 @@ One transaction is an order (CEB311), a payment (CEB411), a waybill (CEB511) and
 returns (CEB625) refer to a released list. Used by the demo, the ingest benchmark and the tests:
 the messages go through the same `ingest` path as any enterprise's.
 
-Messages carry the XML-DSig block the standard requires when appStatus=2 (申报). The platform
-does not verify enterprise certificates (no CA is configured), so the block holds a real SM3 digest
-of the document and an HMAC-SM3 value under a synthetic key in place of an SM2 signature.
+Messages carry the XML-DSig block the standard requires when appStatus=2 (申报). Inside
+`signed_by(signer)` the signer signs each message as its sender (the demo and the benchmark sign
+with SM2 keys registered on the senders' filings, `trust.demo.SyntheticSigner`); otherwise the block
+holds a real SM3 digest and an HMAC-SM3 value in place of an SM2 signature, which only the
+`presence` signature policy accepts.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from xml.sax.saxutils import escape
@@ -29,6 +33,20 @@ from silkgate.tax.calc import TariffRates, TaxItemIn, quote_import_tax
 NS = "http://www.chinaport.gov.cn/ceb"
 DS = "http://www.w3.org/2000/09/xmldsig#"
 _SYNTHETIC_SIGNING_KEY = b"silkgate-synthetic-signature"
+
+# (the unsigned message, its sender's customs code) -> the signed message
+MessageSigner = Callable[[bytes, str], bytes]
+_SIGNER: ContextVar[MessageSigner | None] = ContextVar("silkgate_synthetic_signer", default=None)
+
+
+@contextmanager
+def signed_by(signer: MessageSigner | None) -> Iterator[None]:
+    """Messages made inside are signed by `signer` (None: the placeholder block)."""
+    token = _SIGNER.set(signer)
+    try:
+        yield
+    finally:
+        _SIGNER.reset(token)
 
 
 @dataclass(frozen=True)
@@ -158,6 +176,14 @@ def _message(message_type: str, guid: str, body: str, sender: Party, *, signed: 
         indent="\t\t",
     )
     inner = f"{body}\t<ceb:BaseTransfer>\n{transfer}\t</ceb:BaseTransfer>\n"
+    signer = _SIGNER.get() if signed else None
+    if signer is not None:
+        unsigned = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<ceb:{message_type}Message guid="{guid}" version="1.0" xmlns:ceb="{NS}">\n'
+            f"{inner}</ceb:{message_type}Message>\n"
+        )
+        return signer(unsigned.encode(), sender.code)
     text = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<ceb:{message_type}Message guid="{guid}" version="1.0" xmlns:ceb="{NS}">\n'

@@ -10,6 +10,7 @@ import datetime as dt
 import importlib
 import importlib.util
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ DEFAULT_ZONE = "140800"  # Yuncheng, Shanxi: the seed plan with the most complet
 # The order matters: filings first, then trade through the pipeline, then what reads the trade.
 STEPS = (
     "registry",
+    "trust",
     "clearance",
     "export",
     "trade_stats",
@@ -43,6 +45,8 @@ class DemoContext:
     today: dt.date
     # What earlier steps made, for later steps: e.g. "enterprises_by_role", "zone_office_org_id".
     shared: dict[str, Any] = field(default_factory=dict)
+    # Run after the last step, newest first (e.g. the trust step stops signing the demo's messages).
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
 
 
 def load_demo(session: Session, zone_code: str, today: dt.date | None = None) -> list[str]:
@@ -54,7 +58,17 @@ def load_demo(session: Session, zone_code: str, today: dt.date | None = None) ->
         today=today or dt.date.today(),
     )
     done = set(session.scalars(select(DemoLoad.step).where(DemoLoad.zone_code == zone_code)))
-    lines = []
+    lines: list[str] = []
+    try:
+        _load_steps(ctx, done, lines)
+    finally:
+        while ctx.cleanups:
+            ctx.cleanups.pop()()
+    return lines
+
+
+def _load_steps(ctx: DemoContext, done: set[str], lines: list[str]) -> None:
+    session, zone_code = ctx.session, ctx.zone_code
     for step in STEPS:
         name = f"silkgate.{step}.demo"
         if not (importlib.util.find_spec(f"silkgate.{step}") and importlib.util.find_spec(name)):
@@ -69,4 +83,3 @@ def load_demo(session: Session, zone_code: str, today: dt.date | None = None) ->
         session.add(DemoLoad(zone_code=zone_code, step=step))
         session.flush()
         lines.append(f"[{step}] {summary}")
-    return lines

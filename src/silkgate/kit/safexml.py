@@ -30,7 +30,7 @@ class XmlRefused(Exception):
         return f"{self.code}: {self.message}"
 
 
-def _parser() -> etree.XMLParser:
+def _parser(*, remove_pis: bool = True) -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -38,15 +38,19 @@ def _parser() -> etree.XMLParser:
         dtd_validation=False,
         huge_tree=False,
         remove_comments=True,
-        remove_pis=True,
+        remove_pis=remove_pis,
     )
 
 
 _PARSER = _parser()
+# For signature digests: processing instructions are part of the canonical form (C14N 1.0 §2.3);
+# comments are not (a same-document Reference URI="" excludes them, XML-DSig §4.4.3.3).
+_DIGEST_PARSER = _parser(remove_pis=False)
 
 
-def parse_bytes(data: bytes, max_bytes: int) -> Element:
-    """Parse untrusted XML bytes into an element tree, or raise XmlRefused."""
+def parse_bytes(data: bytes, max_bytes: int, *, for_digest: bool = False) -> Element:
+    """Parse untrusted XML bytes into an element tree, or raise XmlRefused. `for_digest` keeps
+    processing instructions, as a signature's canonical form needs."""
     if len(data) > max_bytes:
         raise XmlRefused("xml_too_large", f"报文大小{len(data)}字节，超过上限{max_bytes}字节")
     if not data.strip():
@@ -64,7 +68,7 @@ def parse_bytes(data: bytes, max_bytes: int) -> Element:
     except UnicodeDecodeError as exc:
         raise XmlRefused("xml_encoding", f"报文不是合法的UTF-8编码（第{exc.start}字节）") from exc
     try:
-        root = etree.fromstring(data, _PARSER)
+        root = etree.fromstring(data, _DIGEST_PARSER if for_digest else _PARSER)
     except etree.XMLSyntaxError as exc:
         line = getattr(exc, "lineno", None)
         where = f"第{line}行：" if line else ""
@@ -129,3 +133,48 @@ def sub(parent: Element, tag: str, value: str | None = None) -> Element:
 
 def to_bytes(root: Element, declaration: bool = True) -> bytes:
     return bytes(etree.tostring(root, xml_declaration=declaration, encoding="UTF-8", standalone=True))
+
+
+# --- canonical XML (for XML-DSig) ------------------------------------------------------------------
+
+C14N_ALGORITHMS = {
+    # algorithm URI: (exclusive, with comments)
+    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315": (False, False),
+    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments": (False, True),
+    "http://www.w3.org/2001/10/xml-exc-c14n#": (True, False),
+    "http://www.w3.org/2001/10/xml-exc-c14n#WithComments": (True, True),
+}
+
+
+def canonical(el: Element, algorithm: str) -> bytes:
+    """The canonical form of `el` and its descendants as a document subset (XML-DSig SignedInfo):
+    inclusive C14N carries the namespace declarations in scope from its ancestors."""
+    exclusive, comments = C14N_ALGORITHMS[algorithm]
+    return bytes(etree.tostring(el, method="c14n", exclusive=exclusive, with_comments=comments))
+
+
+def canonical_document(root: Element, algorithm: str) -> bytes:
+    """The canonical form of the whole document `root` belongs to (comments never: URI="")."""
+    exclusive, _ = C14N_ALGORITHMS[algorithm]
+    return bytes(etree.tostring(root.getroottree(), method="c14n", exclusive=exclusive, with_comments=False))
+
+
+def detach(el: Element) -> None:
+    """Remove `el` from its parent and keep the text that followed it (lxml moves a tail with its
+    element; the enveloped-signature transform removes only the element)."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail
+    previous = el.getprevious()
+    parent.remove(el)
+    if tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+
+
+def parse_trusted(data: bytes) -> Element:
+    """Parse XML the platform itself produced (a signature it is building), with the same hardening."""
+    return etree.fromstring(data, _DIGEST_PARSER)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from silkgate.models.zone import Zone, ZoneTarget
 from silkgate.registry.files import read_tariff_csv
 from silkgate.registry.service import load_tariff, parse_tariff_rows
+from silkgate.trust.service import ensure_platform_keys
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -91,3 +92,4 @@ def load_national_tariff(session: Session) -> tuple[int, int]:
 def ensure_reference_data(session: Session) -> None:
     load_zones(session)
     load_national_tariff(session)
+    ensure_platform_keys(session)  # the deployment's CA and signing key, made once

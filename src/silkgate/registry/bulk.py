@@ -20,16 +20,17 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from silkgate.auth.principal import Principal
-from silkgate.exceptions import FieldError, SilkgateError, ValidationFailed
+from silkgate.exceptions import Duplicate, FieldError, SilkgateError, ValidationFailed
 from silkgate.models.registry import Commodity, Enterprise
 from silkgate.models.zone import Zone
 from silkgate.registry import rules, service
 from silkgate.registry.schemas import CommodityCreate, EnterpriseCreate, EnterpriseUpdate, field_errors
+from silkgate.trust import service as trust
 
 
 @dataclass
 class RowOutcome:
-    kind: str  # enterprises | commodities | identities
+    kind: str  # enterprises | commodities | certificates | identities
     row: int  # 1-based position within its kind
     key: str  # USCC, owner/item_no, masked ID
     outcome: str  # added | updated | unchanged | rejected
@@ -49,7 +50,12 @@ class LoadReport:
         return sum(1 for o in self.outcomes if o.kind == kind and o.outcome == outcome)
 
     def summary(self) -> str:
-        labels = {"enterprises": "企业", "commodities": "商品", "identities": "身份信息"}
+        labels = {
+            "enterprises": "企业",
+            "commodities": "商品",
+            "certificates": "签名证书",
+            "identities": "身份信息",
+        }
         parts = []
         for kind, label in labels.items():
             if any(o.kind == kind for o in self.outcomes):
@@ -110,6 +116,12 @@ def load_registry(
         report.outcomes.append(
             _in_savepoint(session, "commodities", n, row, lambda r: _load_commodity(session, zone, r, actor))
         )
+    for n, row in enumerate(_rows(doc, "certificates"), start=1):
+        report.outcomes.append(
+            _in_savepoint(
+                session, "certificates", n, row, lambda r: _load_certificate(session, zone, r, actor)
+            )
+        )
     identities = _rows(doc, "identities")
     if identities:
         report.outcomes.extend(_load_identities(session, identities))
@@ -123,6 +135,8 @@ def _row_key(kind: str, row: Any) -> str:
         return str(row.get("uscc") or "")
     if kind == "commodities":
         return f"{row.get('owner_customs_code') or ''}/{row.get('item_no') or ''}"
+    if kind == "certificates":
+        return str(row.get("customs_code") or row.get("uscc") or "")
     number = str(row.get("id_number") or "")
     return number[:6] + "********" + number[-4:] if len(number) >= 10 else number
 
@@ -168,6 +182,36 @@ def _load_enterprise(session: Session, zone: str, row: Mapping[str, Any], actor:
         service.record_decision(session, existing, actor, "approved", "批量导入时标记为已通过")
         changed = True
     return "updated" if changed else "unchanged"
+
+
+def _load_certificate(session: Session, zone: str, row: Mapping[str, Any], actor: Principal | None) -> str:
+    """{"customs_code" or "uscc": the enterprise, "pem": its signing certificate}: registered on the
+    filing through the same service as the API (trust.service); the same certificate again is unchanged."""
+    code = str(row.get("customs_code") or "").strip()
+    uscc = str(row.get("uscc") or "").strip()
+    enterprise = (
+        service.enterprise_by_customs_code(session, code)
+        if code
+        else service.enterprise_by_uscc(session, uscc)
+    )
+    if enterprise is None or enterprise.zone_code != zone:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "customs_code",
+                    "unknown_enterprise",
+                    f"企业{code or uscc or '（未填写）'}未在本综试区备案",
+                )
+            ]
+        )
+    pem = row.get("pem")
+    if not isinstance(pem, str) or not pem.strip() or len(pem) > 20_000:
+        raise ValidationFailed([FieldError("pem", "required", "请填写PEM格式的签名证书（不超过20000字符）")])
+    try:
+        trust.register_certificate(session, enterprise, pem.encode(), actor=actor, source="load")
+    except Duplicate:
+        return "unchanged"
+    return "added"
 
 
 def _owner(session: Session, zone: str, row: Mapping[str, Any]) -> Enterprise:

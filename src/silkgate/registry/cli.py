@@ -17,7 +17,12 @@ tariff_app = typer.Typer(
 )
 
 _OUTCOME_LABELS = {"added": "新增", "updated": "更新", "unchanged": "未变", "rejected": "拒绝"}
-_KIND_LABELS = {"enterprises": "企业", "commodities": "商品", "identities": "身份信息"}
+_KIND_LABELS = {
+    "enterprises": "企业",
+    "commodities": "商品",
+    "certificates": "签名证书",
+    "identities": "身份信息",
+}
 
 
 def load(
