@@ -100,9 +100,29 @@ def text(el: Element) -> str:
     return el.text or ""
 
 
+class SchemaUnusable(Exception):
+    """An XSD that lxml cannot compile."""
+
+
 def load_schema(path: str) -> Any:
-    """Load an XSD (trusted, from disk) for conformance checks."""
-    return etree.XMLSchema(etree.parse(path))
+    """Load an XSD (trusted, from disk: the official files and the xmldsig schema they import)."""
+    try:
+        return etree.XMLSchema(etree.parse(path))
+    except (etree.XMLSchemaParseError, etree.XMLSyntaxError, OSError) as exc:
+        raise SchemaUnusable(str(exc)) from exc
+
+
+def schema_from_bytes(data: bytes) -> Any:
+    """Compile an XSD the project wrote itself (trusted)."""
+    try:
+        return etree.XMLSchema(etree.fromstring(data, _parser()))
+    except (etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
+        raise SchemaUnusable(str(exc)) from exc
+
+
+def schema_accepts(schema: Any, root: Element) -> bool:
+    """The C validator's verdict alone (no error list is built)."""
+    return bool(schema.validate(root))
 
 
 def validate_against(schema: Any, root: Element) -> list[str]:
