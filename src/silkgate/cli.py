@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from silkgate.app import DOMAINS
-from silkgate.clitools import bench_app, cli_unit_of_work, err_console
+import silkgate
+from silkgate.clitools import ZONE_HELP, bench_app, cli_unit_of_work, err_console, zone_code
 
 app = typer.Typer(
     help="silkgate — 跨境电商综试区线上综合服务平台",
@@ -87,7 +87,7 @@ def demo(
     load_only: Annotated[
         bool, typer.Option("--load-only", help="Exit after loading instead of serving.")
     ] = False,
-    zone: Annotated[str | None, typer.Option(help="Zone code to load (default: Yuncheng 140800).")] = None,
+    zone: Annotated[str | None, typer.Option(help=ZONE_HELP + " Default: Yuncheng 140800.")] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int | None, typer.Option(help="Port (default: $PORT or 8000).")] = None,
 ) -> None:
@@ -96,7 +96,7 @@ def demo(
 
     prepare_database()
     with cli_unit_of_work() as session:
-        summary = load_demo(session, zone or DEFAULT_ZONE)
+        summary = load_demo(session, zone_code(session, zone) or DEFAULT_ZONE)
     for line in summary:
         err_console.print(line, markup=False)
     if not load_only:
@@ -114,13 +114,15 @@ def create_org(
     ],
     name: Annotated[str, typer.Option(help="The organisation's name.")],
     uscc: Annotated[str | None, typer.Option(help="Unified social credit code (18 characters).")] = None,
-    zone: Annotated[str | None, typer.Option(help="Zone code (GB/T 2260), e.g. 140800.")] = None,
+    zone: Annotated[str | None, typer.Option(help=ZONE_HELP)] = None,
 ) -> None:
     """Create an organisation and print its id."""
     from silkgate.auth.service import create_organisation
 
     with cli_unit_of_work() as session:
-        org = create_organisation(session, kind=kind, name=name, uscc=uscc, zone_code=zone)
+        org = create_organisation(
+            session, kind=kind, name=name, uscc=uscc, zone_code=zone_code(session, zone)
+        )
         org_id = org.id
     typer.echo(org_id)
 
@@ -157,11 +159,15 @@ def create_user_cmd(
 
 
 def _register_domain_commands() -> None:
-    """Each domain may ship `cli.py` with `register(app)` adding its commands (ingest, load, ...)."""
-    for domain in DOMAINS:
-        name = f"silkgate.{domain}.cli"
-        if importlib.util.find_spec(f"silkgate.{domain}") and importlib.util.find_spec(name):
-            importlib.import_module(name).register(app)
+    """Each domain may ship `cli.py` with `register(app)` adding its commands (ingest, load, ...).
+
+    The domains are found on disk rather than through `silkgate.app.DOMAINS`: importing the web app
+    (FastAPI, every router and model) would cost `silkgate --help` over a second. A domain's `cli.py`
+    therefore imports its services inside the commands, not at module level
+    (tests/test_cli_startup.py pins it)."""
+    package = Path(silkgate.__file__).parent
+    for cli_file in sorted(package.glob("*/cli.py")):
+        importlib.import_module(f"silkgate.{cli_file.parent.name}.cli").register(app)
 
 
 _register_domain_commands()

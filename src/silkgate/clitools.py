@@ -5,15 +5,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlalchemy.orm import Session
 
-from silkgate.db import engine_for, unit_of_work
 from silkgate.exceptions import SilkgateError
+
+if TYPE_CHECKING:  # the CLI starts without SQLAlchemy; a command imports it when it runs
+    from rich.progress import Progress
+    from sqlalchemy.orm import Session
 
 bench_app = typer.Typer(
     help="Benchmarks that print their figures and the ratio to a bare baseline.", no_args_is_help=True
@@ -23,6 +25,8 @@ err_console = Console(stderr=True)
 
 def progress(enabled: bool | None = None) -> Progress:
     """A progress bar on stderr, shown only on a terminal unless asked for."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     show = sys.stderr.isatty() if enabled is None else enabled
     return Progress(
         TextColumn("[bold]{task.description}"),
@@ -39,6 +43,7 @@ def progress(enabled: bool | None = None) -> Progress:
 def cli_unit_of_work(database_url: str | None = None) -> Iterator[Session]:
     """One transaction for a CLI command; a SilkgateError exits with code 2 and its Chinese message."""
     from silkgate.config import get_settings
+    from silkgate.db import engine_for, unit_of_work
 
     engine = engine_for(database_url or get_settings().database_url)
     try:
@@ -49,3 +54,16 @@ def cli_unit_of_work(database_url: str | None = None) -> Iterator[Session]:
         for e in exc.errors:
             err_console.print(escape(f"  - {e.field} [{e.code}] {e.message}"))
         raise typer.Exit(2) from exc
+
+
+ZONE_HELP = "Zone: code (140800), short code (YC), city (运城) or full name, as `silkgate load` takes."
+
+
+def zone_code(session: Session, spelling: str | None) -> str | None:
+    """The code of the zone an option names (any spelling `registry.service.resolve_zone` knows);
+    None stays None."""
+    if spelling is None:
+        return None
+    from silkgate.registry.service import resolve_zone
+
+    return resolve_zone(session, spelling).code

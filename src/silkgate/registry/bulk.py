@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from silkgate.auth.principal import Principal
 from silkgate.exceptions import FieldError, SilkgateError, ValidationFailed
 from silkgate.models.registry import Commodity, Enterprise
-from silkgate.models.zone import Zone
 from silkgate.registry import rules, service
 from silkgate.registry.schemas import CommodityCreate, EnterpriseCreate, EnterpriseUpdate, field_errors
 
@@ -70,17 +69,19 @@ def _model(schema: type[BaseModel], row: Mapping[str, Any]) -> BaseModel:
 
 
 def _resolve_zone(session: Session, doc: Mapping[str, Any], zone_code: str | None) -> str:
-    code = str(zone_code or doc.get("zone") or "").strip()
-    if not code:
+    in_file = doc.get("zone")
+    if not str(zone_code or "").strip() and not str(in_file or "").strip():
         raise ValidationFailed(
             [FieldError("zone", "required", "文件未指定综试区（zone），请在文件中写明或用 --zone 指定")]
         )
-    if session.get(Zone, code) is None:
-        raise ValidationFailed([FieldError("zone", "unknown_zone", f"综试区代码“{code}”不存在")])
-    if zone_code and doc.get("zone") and str(doc["zone"]) != zone_code:
+    given = service.resolve_zone(session, zone_code).code if str(zone_code or "").strip() else None
+    filed = service.resolve_zone(session, in_file).code if str(in_file or "").strip() else None
+    if given and filed and given != filed:
         raise ValidationFailed(
-            [FieldError("zone", "zone_mismatch", f"文件中的综试区{doc['zone']}与 --zone {zone_code} 不一致")]
+            [FieldError("zone", "zone_mismatch", f"文件中的综试区{in_file}与 --zone {zone_code} 不一致")]
         )
+    code = given or filed
+    assert code is not None
     return code
 
 

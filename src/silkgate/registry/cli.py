@@ -9,8 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from silkgate.clitools import cli_unit_of_work, err_console
-from silkgate.exceptions import FieldError, ValidationFailed
+from silkgate.clitools import ZONE_HELP, cli_unit_of_work, err_console, zone_code
 
 tariff_app = typer.Typer(
     help="The retail-import tariff table (rates and positive list).", no_args_is_help=True
@@ -30,7 +29,7 @@ def load(
         ),
     ],
     zone: Annotated[
-        str | None, typer.Option(help='Zone code; overrides nothing, must match the file\'s "zone".')
+        str | None, typer.Option(help=ZONE_HELP + ' Must match the file\'s "zone" when both are given.')
     ] = None,
     partial: Annotated[
         bool, typer.Option("--partial", help="Import the valid rows even when some are rejected.")
@@ -77,9 +76,7 @@ def tariff_load(
     ],
     zone: Annotated[
         str | None,
-        typer.Option(
-            help="The zone whose table the lines extend (a zone's lines override the national ones)."
-        ),
+        typer.Option(help=ZONE_HELP + " Its lines extend (and override) the national table."),
     ] = None,
     national: Annotated[
         bool, typer.Option("--national", help="Load into the national table every zone falls back to.")
@@ -99,11 +96,7 @@ def tariff_load(
         err_console.print("[red]错误[/red] 请用 --zone 指定综试区，或用 --national 更新全国表（二者选一）")
         raise typer.Exit(2)
     with cli_unit_of_work() as session:
-        if zone is not None:
-            from silkgate.models.zone import Zone
-
-            if session.get(Zone, zone) is None:
-                raise ValidationFailed([FieldError("zone", "unknown_zone", f"综试区代码“{zone}”不存在")])
+        zone = zone_code(session, zone)
         raw, first_line = read_tariff_csv(file.read_bytes())
         rows = parse_tariff_rows(raw, first_row_number=first_line)
         added, updated = load_tariff(session, zone, rows, source=f"{file.name}")
@@ -119,14 +112,14 @@ def tariff_load(
 def tariff_show(
     hs_code: Annotated[str, typer.Argument(help="8 or 10-digit HS code.")],
     zone: Annotated[
-        str | None, typer.Option(help="Zone code (its own lines override the national table).")
+        str | None, typer.Option(help=ZONE_HELP + " Its own lines override the national table.")
     ] = None,
 ) -> None:
     """Print the tariff line in force for an HS code."""
     from silkgate.registry.service import tariff_for
 
     with cli_unit_of_work() as session:
-        line = tariff_for(session, zone, hs_code)
+        line = tariff_for(session, zone_code(session, zone), hs_code)
         if line is None:
             err_console.print(f"税则表中没有 {hs_code} 或其8位税号")
             raise typer.Exit(1)
