@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 import silkgate
-from silkgate.clitools import ZONE_HELP, bench_app, cli_unit_of_work, err_console, zone_code
+from silkgate.clitools import ZONE_HELP, bench_app, cli_unit_of_work, err_console, wrap_at_clauses, zone_code
 
 app = typer.Typer(
     help="silkgate — 跨境电商综试区线上综合服务平台",
@@ -70,6 +70,7 @@ def db_current() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int | None, typer.Option(help="Port (default: $PORT or 8000).")] = None,
+    quiet: Annotated[bool, typer.Option(hidden=True)] = False,
 ) -> None:
     """Serve the web UI and the API (migrates an empty database first)."""
     import uvicorn
@@ -78,8 +79,10 @@ def serve(
 
     prepare_database()
     port = port or _default_port()
-    err_console.print(f"silkgate 已启动：http://{host}:{port}  （API 文档：/api/docs）")
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    if not quiet:
+        err_console.print(f"silkgate 已启动：http://{host}:{port}  （API 文档：/api/docs）")
+    # `demo` has printed the login address and accounts last; uvicorn's own start-up lines follow.
+    uvicorn.run(create_app(), host=host, port=port, log_level="info" if not quiet else "warning")
 
 
 @app.command()
@@ -92,15 +95,34 @@ def demo(
     port: Annotated[int | None, typer.Option(help="Port (default: $PORT or 8000).")] = None,
 ) -> None:
     """Load the realistic synthetic demo zone (harmless to repeat), then serve it."""
-    from silkgate.demo import DEFAULT_ZONE, load_demo
+    from silkgate.demo import DEFAULT_ZONE, DEMO_PASSWORD, load_demo
+    from silkgate.registry.demo import demo_accounts
 
     prepare_database()
     with cli_unit_of_work() as session:
-        summary = load_demo(session, zone_code(session, zone) or DEFAULT_ZONE)
+        code = zone_code(session, zone) or DEFAULT_ZONE
+        summary = load_demo(session, code)
+        accounts = demo_accounts(session, code)
+    width = max(40, min(err_console.width, 100))
     for line in summary:
-        err_console.print(line, markup=False)
+        for part in wrap_at_clauses(line, width):
+            err_console.print(part, markup=False, highlight=False, soft_wrap=True)
+    url = f"http://{host}:{port or _default_port()}/login"
+    err_console.print("")
+    err_console.print(
+        f"登录地址：{url}" + ("" if not load_only else "（先运行 silkgate serve）"),
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    err_console.print(
+        f"演示账号（密码均为 {DEMO_PASSWORD}）：", markup=False, highlight=False, soft_wrap=True
+    )
+    listed = "；".join(f"{label} {'、'.join(names)}" for label, names in accounts)
+    for part in wrap_at_clauses(listed, width - 2, indent=""):
+        err_console.print(f"  {part}", markup=False, highlight=False, soft_wrap=True)
     if not load_only:
-        serve(host=host, port=port)
+        serve(host=host, port=port, quiet=True)
 
 
 @admin_app.command("create-org")

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 
@@ -67,3 +68,40 @@ def zone_code(session: Session, spelling: str | None) -> str | None:
     from silkgate.registry.service import resolve_zone
 
     return resolve_zone(session, spelling).code
+
+
+_CLAUSE_ENDS = "，；。、：）)"
+
+
+def wrap_at_clauses(text: str, width: int, indent: str = "    ") -> list[str]:
+    """`text` as lines of at most `width` terminal cells, broken after a clause (，；。、：or a closing
+    bracket) rather than in the middle of a word or number; continuation lines are indented."""
+    pieces: list[str] = []
+    current = ""
+    for ch in text:
+        current += ch
+        if ch in _CLAUSE_ENDS:
+            pieces.append(current)
+            current = ""
+    if current:
+        pieces.append(current)
+    lines: list[str] = []
+    line = ""
+    for piece in pieces:
+        prefix = indent if lines else ""
+        if line and cell_len(prefix + line + piece) > width:
+            lines.append(prefix + line)
+            line = piece
+            prefix = indent
+        else:
+            line += piece
+        while cell_len(prefix + line) > width:  # one clause longer than a line: cut it
+            cut = len(line)
+            while cut > 1 and cell_len(prefix + line[:cut]) > width:
+                cut -= 1
+            lines.append(prefix + line[:cut])
+            line = line[cut:]
+            prefix = indent
+    if line:
+        lines.append((indent if lines else "") + line)
+    return lines

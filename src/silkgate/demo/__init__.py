@@ -33,6 +33,14 @@ STEPS = (
     "traceability",
 )
 DEMO_PASSWORD = "silkgate-demo"
+# Months of live trade before the current one: imports (clearance) and exports trade over the same
+# window, so every live month has both; the imported history (trade_stats) ends the month before.
+TRADING_MONTHS = 4
+
+
+def trading_start(today: dt.date) -> dt.date:
+    """The first day of the demo's live trade."""
+    return (today.replace(day=1) - dt.timedelta(days=31 * TRADING_MONTHS)).replace(day=1)
 
 
 @dataclass
@@ -55,6 +63,7 @@ def load_demo(session: Session, zone_code: str, today: dt.date | None = None) ->
     )
     done = set(session.scalars(select(DemoLoad.step).where(DemoLoad.zone_code == zone_code)))
     lines = []
+    loaded: list[tuple[int, str, Any]] = []
     for step in STEPS:
         name = f"silkgate.{step}.demo"
         if not (importlib.util.find_spec(f"silkgate.{step}") and importlib.util.find_spec(name)):
@@ -68,5 +77,11 @@ def load_demo(session: Session, zone_code: str, today: dt.date | None = None) ->
         summary = module.load(ctx)
         session.add(DemoLoad(zone_code=zone_code, step=step))
         session.flush()
+        loaded.append((len(lines), step, module))
         lines.append(f"[{step}] {summary}")
+    # A step whose figures later steps change (credit: trade and risk findings re-rate enterprises)
+    # says what its pages show once everything is loaded.
+    for index, step, module in loaded:
+        if callable(getattr(module, "final_summary", None)):
+            lines[index] = f"[{step}] {module.final_summary(ctx)}"
     return lines
