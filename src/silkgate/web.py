@@ -74,20 +74,21 @@ templates.env.globals["audit_resource_label"] = kinds.audit_resource_label
 templates.env.globals["CSRF_FIELD"] = CSRF_FIELD
 templates.env.globals["urlencode"] = urlencode
 
-# Who reads the shared registry and the zone's statistics (banks, insurers and park operators do not).
-REGISTRY_READERS = (kinds.ENTERPRISE, kinds.ZONE_OFFICE, *kinds.AGENCY_KINDS)
+# Who reads the zone's registry, declarations, statistics and credit pages: banks and insurers read an
+# enterprise's record only through its consent (/finance), park operators their parks (/parks).
+ZONE_READERS = (kinds.ENTERPRISE, kinds.ZONE_OFFICE, *kinds.AGENCY_KINDS)
 # The navigation: (path, label, kinds that see it). A domain's pages live under its path.
 NAV: list[tuple[str, str, tuple[str, ...] | None]] = [
     ("/", "首页", None),
-    ("/enterprises", "企业备案", REGISTRY_READERS),
+    ("/enterprises", "企业备案", ZONE_READERS),
     ("/approvals", "备案审核", (kinds.ZONE_OFFICE,)),
-    ("/commodities", "商品备案", REGISTRY_READERS),
+    ("/commodities", "商品备案", ZONE_READERS),
     ("/declarations", "进口申报", None),
-    ("/export", "出口申报", None),
+    ("/export", "出口申报", ZONE_READERS),
     ("/bonded", "保税账册", (kinds.ENTERPRISE, kinds.ZONE_OFFICE, kinds.CUSTOMS)),
     ("/tax/quote", "税费测算", None),
-    ("/stats", "统计监测", REGISTRY_READERS),
-    ("/credit", "信用管理", None),
+    ("/stats", "统计监测", ZONE_READERS),
+    ("/credit", "信用管理", ZONE_READERS),
     ("/risk", "风险防控", (kinds.ZONE_OFFICE, *kinds.AGENCY_KINDS)),
     ("/finance", "金融服务", None),
     ("/logistics", "智慧物流", None),

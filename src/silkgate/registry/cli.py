@@ -16,7 +16,6 @@ tariff_app = typer.Typer(
 )
 
 _OUTCOME_LABELS = {"added": "新增", "updated": "更新", "unchanged": "未变", "rejected": "拒绝"}
-_KIND_LABELS = {"enterprises": "企业", "commodities": "商品", "identities": "身份信息"}
 
 
 def load(
@@ -36,15 +35,19 @@ def load(
     ] = False,
     kind: Annotated[
         str | None,
-        typer.Option(help="For a CSV: enterprises, commodities or identities (default: from the file name)."),
+        typer.Option(
+            help="For a CSV: enterprises, commodities, identities, broker_authorisations, "
+            "b2b_export_filings or overseas_warehouses (default: from the file name)."
+        ),
     ] = None,
 ) -> None:
-    """Load enterprises, commodities and identities from FILE, validating every row as the API does.
+    """Load enterprises, commodities, identities and the filings that name them (broker authorisations,
+    B2B export and overseas-warehouse filings) from FILE, validating every row as the API does.
 
     A file with any rejected row imports nothing unless --partial is given. Loading the same file
     twice changes nothing.
     """
-    from silkgate.registry.bulk import load_registry
+    from silkgate.registry.bulk import KIND_LABELS, load_registry
     from silkgate.registry.files import read_load_file
 
     with cli_unit_of_work() as session:
@@ -52,7 +55,7 @@ def load(
         report = load_registry(session, doc, zone_code=zone)
         for outcome in report.rejected:
             err_console.print(
-                f"[red]拒绝[/red] {_KIND_LABELS[outcome.kind]}第{outcome.row}行 {outcome.key}".rstrip()
+                f"[red]拒绝[/red] {KIND_LABELS[outcome.kind]}第{outcome.row}行 {outcome.key}".rstrip()
             )
             for e in outcome.errors:
                 err_console.print(escape(f"    - {e.field} [{e.code}] {e.message}"))
