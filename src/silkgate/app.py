@@ -31,6 +31,7 @@ from silkgate.serving import (
     lifespan,
     new_request_id,
 )
+from silkgate.validation import zh_message
 
 log = logging.getLogger("silkgate")
 
@@ -148,7 +149,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         errors = []
         for e in exc.errors():
             kind = str(e.get("type", "invalid"))
-            msg = _FIELD_MESSAGES.get(kind, "取值不正确")
+            msg = zh_message(e) or _FIELD_MESSAGES.get(kind, "取值不正确")
             ctx = e.get("ctx") or {}
             if "max_length" in ctx:
                 msg += f"（最多{ctx['max_length']}个字符）"

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from silkgate.app import DOMAINS
-from silkgate.clitools import bench_app, cli_unit_of_work, err_console
-from silkgate.config import get_settings
+import silkgate
+from silkgate.clitools import ZONE_HELP, bench_app, cli_unit_of_work, err_console, wrap_at_clauses, zone_code
 
 app = typer.Typer(
     help="silkgate — 跨境电商综试区线上综合服务平台",
@@ -75,10 +74,12 @@ def serve(
         int, typer.Option(min=1, max=64, help="Server processes (SQLite: writes are serialised across them).")
     ] = 1,
     access_log: Annotated[bool, typer.Option(help="Log every request (one line each).")] = True,
+    quiet: Annotated[bool, typer.Option(hidden=True)] = False,
 ) -> None:
     """Serve the web UI and the API (migrates an empty database first)."""
     import uvicorn
 
+    from silkgate.config import get_settings
     from silkgate.trust.ledger import start_checkpointer
 
     prepare_database()
@@ -87,17 +88,19 @@ def serve(
         start_checkpointer(settings.database_url, settings.ledger_checkpoint_seconds)
     port = port or _default_port()
     # Every worker must sign and check session cookies with the same secret.
-    os.environ.setdefault("SILKGATE_SECRET_KEY", get_settings().secret_key)
-    err_console.print(
-        f"silkgate 已启动：http://{host}:{port}  （API 文档：/api/docs；{workers}个进程）", markup=False
-    )
+    os.environ.setdefault("SILKGATE_SECRET_KEY", settings.secret_key)
+    if not quiet:
+        err_console.print(
+            f"silkgate 已启动：http://{host}:{port}  （API 文档：/api/docs；{workers}个进程）", markup=False
+        )
+    # `demo` has printed the login address and accounts last; uvicorn's own start-up lines follow.
     uvicorn.run(
         "silkgate.app:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_level="info" if not quiet else "warning",
         access_log=access_log,
     )
 
@@ -107,21 +110,40 @@ def demo(
     load_only: Annotated[
         bool, typer.Option("--load-only", help="Exit after loading instead of serving.")
     ] = False,
-    zone: Annotated[str | None, typer.Option(help="Zone code to load (default: Yuncheng 140800).")] = None,
+    zone: Annotated[str | None, typer.Option(help=ZONE_HELP + " Default: Yuncheng 140800.")] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int | None, typer.Option(help="Port (default: $PORT or 8000).")] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes.")] = 1,
 ) -> None:
     """Load the realistic synthetic demo zone (harmless to repeat), then serve it."""
-    from silkgate.demo import DEFAULT_ZONE, load_demo
+    from silkgate.demo import DEFAULT_ZONE, DEMO_PASSWORD, load_demo
+    from silkgate.registry.demo import demo_accounts
 
     prepare_database()
     with cli_unit_of_work() as session:
-        summary = load_demo(session, zone or DEFAULT_ZONE)
+        code = zone_code(session, zone) or DEFAULT_ZONE
+        summary = load_demo(session, code)
+        accounts = demo_accounts(session, code)
+    width = max(40, min(err_console.width, 100))
     for line in summary:
-        err_console.print(line, markup=False)
+        for part in wrap_at_clauses(line, width):
+            err_console.print(part, markup=False, highlight=False, soft_wrap=True)
+    url = f"http://{host}:{port or _default_port()}/login"
+    err_console.print("")
+    err_console.print(
+        f"登录地址：{url}" + ("" if not load_only else "（先运行 silkgate serve）"),
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    err_console.print(
+        f"演示账号（密码均为 {DEMO_PASSWORD}）：", markup=False, highlight=False, soft_wrap=True
+    )
+    listed = "；".join(f"{label} {'、'.join(names)}" for label, names in accounts)
+    for part in wrap_at_clauses(listed, width - 2, indent=""):
+        err_console.print(f"  {part}", markup=False, highlight=False, soft_wrap=True)
     if not load_only:
-        serve(host=host, port=port, workers=workers)
+        serve(host=host, port=port, workers=workers, quiet=True)
 
 
 @admin_app.command("create-org")
@@ -135,13 +157,15 @@ def create_org(
     ],
     name: Annotated[str, typer.Option(help="The organisation's name.")],
     uscc: Annotated[str | None, typer.Option(help="Unified social credit code (18 characters).")] = None,
-    zone: Annotated[str | None, typer.Option(help="Zone code (GB/T 2260), e.g. 140800.")] = None,
+    zone: Annotated[str | None, typer.Option(help=ZONE_HELP)] = None,
 ) -> None:
     """Create an organisation and print its id."""
     from silkgate.auth.service import create_organisation
 
     with cli_unit_of_work() as session:
-        org = create_organisation(session, kind=kind, name=name, uscc=uscc, zone_code=zone)
+        org = create_organisation(
+            session, kind=kind, name=name, uscc=uscc, zone_code=zone_code(session, zone)
+        )
         org_id = org.id
     typer.echo(org_id)
 
@@ -187,11 +211,15 @@ _register_bench_http()
 
 
 def _register_domain_commands() -> None:
-    """Each domain may ship `cli.py` with `register(app)` adding its commands (ingest, load, ...)."""
-    for domain in DOMAINS:
-        name = f"silkgate.{domain}.cli"
-        if importlib.util.find_spec(f"silkgate.{domain}") and importlib.util.find_spec(name):
-            importlib.import_module(name).register(app)
+    """Each domain may ship `cli.py` with `register(app)` adding its commands (ingest, load, ...).
+
+    The domains are found on disk rather than through `silkgate.app.DOMAINS`: importing the web app
+    (FastAPI, every router and model) would cost `silkgate --help` over a second. A domain's `cli.py`
+    therefore imports its services inside the commands, not at module level
+    (tests/test_cli_startup.py pins it)."""
+    package = Path(silkgate.__file__).parent
+    for cli_file in sorted(package.glob("*/cli.py")):
+        importlib.import_module(f"silkgate.{cli_file.parent.name}.cli").register(app)
 
 
 _register_domain_commands()

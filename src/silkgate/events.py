@@ -35,6 +35,7 @@ class TradeLine:
     quantity: Decimal
     value: Decimal  # in the list's currency
     value_cny: Decimal
+    origin_country: str = ""  # 原产国（地区） of the line (CEB621 list line `country`)
     # For a partial return only the returned quantity/value.
 
 
@@ -51,7 +52,10 @@ class TradeEvent:
     # "payment", "agent" (broker declaring), "warehouse".
     enterprise_ids: dict[str, int]
     customs_code: str  # 申报海关 / 口岸海关, 4 digits
-    country: str  # origin (import) or destination (export), numeric customs country code
+    # The list head's country (customs numeric code): import — the shipping country (起运国; 142 for
+    # bonded 1210 lists), export — the destination (运抵国). The statistics' trading partner is
+    # derived from it and the lines' origin (trade_stats.rollup.partner_country).
+    country: str
     currency: str  # numeric customs currency code
     total_value: Decimal  # goods value in `currency` (sign: always positive; `kind` says what)
     total_value_cny: Decimal

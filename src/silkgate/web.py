@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from silkgate.auth import kinds
 from silkgate.auth.deps import CSRF_FIELD, csrf_token
@@ -22,7 +23,19 @@ templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
 
 def _fmt_dt(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return "" if value is None else to_beijing(value).strftime(fmt)
+    """Beijing time in a <time> element, which never wraps inside a table cell."""
+    if value is None:
+        return ""
+    local = to_beijing(value)
+    return Markup('<time datetime="{}">{}</time>').format(local.isoformat(), local.strftime(fmt))
+
+
+def _fmt_day(value: dt.date | str | None) -> str:
+    """A date as yyyy-mm-dd in a <time> element (never wraps)."""
+    if value is None or value == "":
+        return ""
+    text = value.isoformat()[:10] if isinstance(value, dt.date) else str(value)
+    return Markup('<time datetime="{0}">{0}</time>').format(text)
 
 
 def _fmt_money(value: Decimal | int | None, places: int = 2) -> str:
@@ -50,26 +63,32 @@ def _pct(value: Decimal | float | None, places: int = 1) -> str:
 
 
 templates.env.filters["dt"] = _fmt_dt
+templates.env.filters["day"] = _fmt_day
 templates.env.filters["money"] = _fmt_money
 templates.env.filters["yi"] = _fmt_yi
 templates.env.filters["pct"] = _pct
 templates.env.globals["KIND_LABELS"] = kinds.KIND_LABELS
 templates.env.globals["ROLE_LABELS"] = kinds.ROLE_LABELS
+templates.env.globals["AUDIT_ACTION_LABELS"] = kinds.AUDIT_ACTION_LABELS
+templates.env.globals["audit_resource_label"] = kinds.audit_resource_label
 templates.env.globals["CSRF_FIELD"] = CSRF_FIELD
 templates.env.globals["urlencode"] = urlencode
 
+# Who reads the zone's registry, declarations, statistics and credit pages: banks and insurers read an
+# enterprise's record only through its consent (/finance), park operators their parks (/parks).
+ZONE_READERS = (kinds.ENTERPRISE, kinds.ZONE_OFFICE, *kinds.AGENCY_KINDS)
 # The navigation: (path, label, kinds that see it). A domain's pages live under its path.
 NAV: list[tuple[str, str, tuple[str, ...] | None]] = [
     ("/", "首页", None),
-    ("/enterprises", "企业备案", None),
+    ("/enterprises", "企业备案", ZONE_READERS),
     ("/approvals", "备案审核", (kinds.ZONE_OFFICE,)),
-    ("/commodities", "商品备案", None),
+    ("/commodities", "商品备案", ZONE_READERS),
     ("/declarations", "进口申报", None),
-    ("/export", "出口申报", None),
+    ("/export", "出口申报", ZONE_READERS),
     ("/bonded", "保税账册", (kinds.ENTERPRISE, kinds.ZONE_OFFICE, kinds.CUSTOMS)),
     ("/tax/quote", "税费测算", None),
-    ("/stats", "统计监测", None),
-    ("/credit", "信用管理", None),
+    ("/stats", "统计监测", ZONE_READERS),
+    ("/credit", "信用管理", ZONE_READERS),
     ("/risk", "风险防控", (kinds.ZONE_OFFICE, *kinds.AGENCY_KINDS)),
     ("/finance", "金融服务", None),
     ("/logistics", "智慧物流", None),

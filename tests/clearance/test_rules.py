@@ -24,7 +24,7 @@ from silkgate.clearance import rules
         ("20000", "6000", True, "accept_full_tax", "single_item_above_single_limit", True, True, "1"),
         # ... but once the year would exceed 26,000 -> general trade
         ("20000", "6000.01", True, "general_trade", "annual_limit_exceeded", False, True, "1"),
-        ("30000", "0", True, "general_trade", "annual_limit_exceeded", False, True, "1"),
+        ("30000", "0", True, "general_trade", "single_item_not_below_annual_limit", False, True, "1"),
         # 18号第三条 / 49号: above 5,000 and not a single item -> general trade
         ("5000.01", "0", False, "general_trade", "single_limit_exceeded", False, True, "1"),
     ],

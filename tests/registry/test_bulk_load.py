@@ -273,3 +273,134 @@ def test_cli_tariff_load_validates_and_loads_into_the_zone(cli_database: str, tm
         assert tariff_for(s, "451100", "3304990099").zone_code is None  # type: ignore[union-attr]
     neither = runner.invoke(_cli(), ["tariff", "load", str(good)])
     assert neither.exit_code == 2
+
+
+def _broker_and_b2b_file(seed: int) -> dict[str, Any]:
+    doc = registry_file(seed)
+    rng = random.Random(seed + 100)
+    broker = {
+        "uscc": synth.uscc(rng, "140802"),
+        "customs_code": synth.customs_code(rng, "140802"),
+        "name": f"旧平台迁移报关{seed}有限公司",
+        "roles": ["broker"],
+        "approved": True,
+    }
+    doc["enterprises"].append(broker)
+    seller = doc["enterprises"][0]["customs_code"]
+    doc["broker_authorisations"] = [
+        {
+            "enterprise_customs_code": seller,
+            "broker_customs_code": broker["customs_code"],
+            "valid_from": "2025-01-01",
+            "valid_until": "2027-12-31",
+        }
+    ]
+    doc["b2b_export_filings"] = [
+        {
+            "enterprise_customs_code": seller,
+            "trade_mode": "9710",
+            "customs_code": "0501",
+            "business_scope": "B2B直接出口",
+        }
+    ]
+    doc["overseas_warehouses"] = [
+        {
+            "enterprise_customs_code": seller,
+            "name": "洛杉矶海外仓",
+            "country": "502",
+            "address": "1200 E Carson St, Carson, CA",
+            "area_m2": "3200",
+            "operator": "运城海外仓运营有限公司",
+            "ownership": "own",
+        }
+    ]
+    return doc
+
+
+def test_a_migrating_zone_loads_its_broker_authorisations_and_export_filings(session: Session) -> None:
+    from silkgate.models.declarations import BrokerAuthorisation
+    from silkgate.models.export import B2BExportFiling, OverseasWarehouse
+
+    doc = _broker_and_b2b_file(31)
+    report = load_registry(session, doc)
+    assert not report.rejected, [(o.kind, o.errors) for o in report.rejected]
+    for kind in ("broker_authorisations", "b2b_export_filings", "overseas_warehouses"):
+        assert report.count(kind, "added") == 1, kind
+    seller = session.scalar(
+        select(Enterprise).where(Enterprise.customs_code == doc["enterprises"][0]["customs_code"])
+    )
+    assert seller is not None
+    grant = session.scalar(
+        select(BrokerAuthorisation).where(BrokerAuthorisation.principal_enterprise_id == seller.id)
+    )
+    assert grant is not None and str(grant.valid_until) == "2027-12-31"
+    assert (
+        session.scalar(select(B2BExportFiling.trade_mode).where(B2BExportFiling.enterprise_id == seller.id))
+        == "9710"
+    )
+    assert session.scalar(select(OverseasWarehouse.name).where(OverseasWarehouse.enterprise_id == seller.id))
+    assert "报关企业授权：新增1" in report.summary()
+    again = load_registry(session, doc)
+    for kind in ("broker_authorisations", "b2b_export_filings", "overseas_warehouses"):
+        assert again.count(kind, "unchanged") == 1, kind
+
+
+def test_a_broker_authorisation_naming_unfiled_enterprises_is_rejected_naming_both(session: Session) -> None:
+    doc = {
+        "zone": "140800",
+        "broker_authorisations": [
+            {"enterprise_customs_code": "1408999999", "broker_customs_code": "", "valid_from": "2025-13-01"}
+        ],
+    }
+    report = load_registry(session, doc)
+    [outcome] = report.rejected
+    assert {(e.field, e.code) for e in outcome.errors} == {
+        ("enterprise_customs_code", "unknown_enterprise"),
+        ("broker_customs_code", "required"),
+        ("valid_from", "invalid_date"),
+    }
+
+
+def test_a_bulk_row_with_a_wrong_type_still_names_its_bad_uscc(session: Session) -> None:
+    doc = registry_file(32)
+    doc["enterprises"] = [{**doc["enterprises"][0], "uscc": "914403001922038217", "contact_email": ["x"]}]
+    report = load_registry(session, doc)
+    codes = {(e.field, e.code) for o in report.rejected for e in o.errors}
+    assert {("uscc", "uscc_check_digit"), ("contact_email", "string_type")} <= codes
+
+
+@pytest.mark.parametrize(
+    "spelling", ["140800", " 140800 ", "YC", "yc", "运城", "运城市", "中国（运城）跨境电子商务综合试验区"]
+)
+def test_a_zone_may_be_named_by_code_short_code_city_or_name(session: Session, spelling: str) -> None:
+    report = load_registry(session, {"zone": spelling, "enterprises": []})
+    assert report.zone_code == "140800"
+    assert load_registry(session, {"enterprises": []}, zone_code=spelling).zone_code == "140800"
+    assert load_registry(session, {"zone": "140800"}, zone_code=spelling).zone_code == "140800"
+
+
+def test_every_cli_zone_option_takes_the_spellings_load_takes(cli_database: str, tmp_path: Path) -> None:
+    """Every command with a --zone option says so in its help (clitools.ZONE_HELP) and resolves it
+    through registry.service.resolve_zone; a few are run with the city's name."""
+    from silkgate.cli import app
+    from silkgate.clitools import ZONE_HELP
+
+    def commands(group: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+        if hasattr(group, "commands"):
+            return [c for name, sub in group.commands.items() for c in commands(sub, (*path, name))]
+        return [(path, group)]
+
+    root = typer.main.get_command(app)
+    with_zone = [(p, c) for p, c in commands(root) if any("--zone" in o.opts for o in c.params)]
+    assert len(with_zone) >= 8
+    for path, command in with_zone:
+        option = next(o for o in command.params if "--zone" in o.opts)
+        assert ZONE_HELP in (option.help or ""), " ".join(path)
+    runner = CliRunner()
+    shown = runner.invoke(app, ["tariff", "show", "3304990099", "--zone", "运城"])
+    assert shown.exit_code == 0, shown.output
+    rerated = runner.invoke(app, ["credit", "rerate", "--zone", "YC"])
+    assert rerated.exit_code == 0, rerated.output
+    assert "140800" in rerated.output
+    unknown = runner.invoke(app, ["risk", "scan", "--zone", "不存在的城市"])
+    assert unknown.exit_code == 2 and "unknown_zone" in unknown.output

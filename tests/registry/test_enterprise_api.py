@@ -102,6 +102,39 @@ def test_wrong_types_are_named_too(client: TestClient, session: Session) -> None
     assert {"roles", "shops[0].platform"} <= fields
 
 
+def test_an_unknown_key_does_not_hide_a_bad_uscc(client: TestClient, session: Session) -> None:
+    """One answer names every error: the shape error (a key the schema does not know, a wrong type)
+    and the filing rules' errors (GB 32100-2015 check character) together."""
+    headers = auth_headers(session, make_org(session, kinds.ZONE_OFFICE).id)
+    body = _filing(random.Random(5), uscc="914403001922038217", legacy_id="OLD-7", contact_email=["x"])
+    r = client.post("/api/v1/enterprises", json=body, headers=headers)
+    assert r.status_code == 422
+    errors = {(e["field"], e["code"]): e["message"] for e in r.json()["errors"]}
+    assert set(errors) == {
+        ("legacy_id", "extra_forbidden"),
+        ("contact_email", "string_type"),
+        ("uscc", "uscc_check_digit"),
+    }
+    assert "校验" in errors[("uscc", "uscc_check_digit")]
+
+
+def test_a_bad_update_names_its_unknown_key_and_its_bad_phone_together(
+    client: TestClient, session: Session
+) -> None:
+    headers = auth_headers(session, make_org(session, kinds.ZONE_OFFICE).id)
+    filed = client.post("/api/v1/enterprises", json=_filing(random.Random(6)), headers=headers).json()
+    r = client.patch(
+        f"/api/v1/enterprises/{filed['id']}",
+        json={"contact_phone": "110", "colour": "blue"},
+        headers=headers,
+    )
+    assert r.status_code == 422
+    assert {(e["field"], e["code"]) for e in r.json()["errors"]} == {
+        ("colour", "extra_forbidden"),
+        ("contact_phone", "phone_format"),
+    }
+
+
 def test_duplicate_uscc_and_customs_code_get_409_naming_the_field(
     client: TestClient, session: Session
 ) -> None:

@@ -67,3 +67,49 @@ AGENCY_FILING_FIELDS: dict[str, tuple[str, ...]] = {
     COMMERCE: (*COMMON_FILING_FIELDS, "contact_name", "contact_email", "shops"),
     MARKET_REGULATION: (*COMMON_FILING_FIELDS, "contact_name", "contact_phone", "contact_email", "shops"),
 }
+
+# What an audit entry was about (AuditEntry.resource), in words: the audit page shows no raw code.
+AUDIT_RESOURCE_LABELS = {
+    "enterprise": "企业备案",
+    "commodity": "商品备案",
+    "declaration": "申报单证",
+    "tax_bill": "税单",
+    "bonded_stock": "保税账册",
+    "credit_record": "信用档案",
+    "export_list": "出口清单",
+    "export_records": "出口申报记录",
+    "export_fx": "出口收汇",
+    "export_rebate": "出口退税",
+    "export_tax_ledger": "出口税务台账",
+    "export_deemed_income": "核定征收应税所得",
+    "trade_stats": "统计监测",
+    "trade_stats.page": "统计监测",
+    "trade_stats.reconciliation": "三单对碰",
+    "trade_stats.report": "统计报表",
+    "finance": "金融服务数据",
+    "finance.application": "融资申请",
+    "finance.review": "授信审核数据",
+    "logistics": "物流数据",
+    "risk": "风险数据",
+    "parks": "园区数据",
+}
+AUDIT_ACTION_LABELS = {
+    "read": "查阅",
+    "list": "查询列表",
+    "export": "导出",
+    "updated": "修改",
+    "submitted": "提交",
+    "accepted": "受理",
+}
+
+
+def audit_resource_label(resource: str | None) -> str:
+    """The audited data in words: the exact code, else its domain (`finance.grants` -> 金融服务数据)."""
+    if not resource:
+        return "—"
+    if resource in AUDIT_RESOURCE_LABELS:
+        return AUDIT_RESOURCE_LABELS[resource]
+    head = resource.split(".", 1)[0]
+    if head in AUDIT_RESOURCE_LABELS:
+        return AUDIT_RESOURCE_LABELS[head]
+    return AUDIT_RESOURCE_LABELS.get(head.split("_", 1)[0], "其他数据")

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from silkgate.clearance.identity import load_identities, read_identity_csv
 from silkgate.clitools import cli_unit_of_work, err_console
 
 identity_app = typer.Typer(help="The buyer identity registry (个人身份信息核查库).", no_args_is_help=True)
@@ -18,6 +17,8 @@ def load_command(
     file: Annotated[Path, typer.Argument(help="CSV, UTF-8, header line `name,id_number`.")],
 ) -> None:
     """Load people into the local identity registry: all rows or, if any row is bad, none."""
+    from silkgate.clearance.identity import load_identities, read_identity_csv
+
     try:
         text = file.read_text(encoding="utf-8-sig")
     except OSError as exc:

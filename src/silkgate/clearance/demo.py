@@ -1,4 +1,4 @@
-"""Demo step "clearance": four weeks of retail import trade (9610 direct purchase and 1210 bonded)
+"""Demo step "clearance": four months of retail import trade (the export step's window) (9610 direct purchase and 1210 bonded)
 declared as real CEB messages through `ingest`, by the registry demo's enterprises (platform1,
 seller1..3, payment1, logistics1, broker1, warehouse1): the buyers in the identity registry, the
 bonded warehouse's stock-in, a realistic share of faulty declarations, inspections concluded by
@@ -28,13 +28,14 @@ from silkgate.declarations.synthetic import (
     transaction_messages,
 )
 from silkgate.declarations.trading import file_commodities, register_buyers
-from silkgate.demo import DemoContext
+from silkgate.demo import DemoContext, trading_start
+from silkgate.export.demo import load_demo_rates
+from silkgate.kit.cebtime import now_utc
 from silkgate.models.declarations import Declaration
 from silkgate.models.org import Organisation, User
 from silkgate.models.registry import Enterprise
 
 TRANSACTIONS = 240
-DAYS = 28
 _ROLE_LOGINS = {
     "platform": ("platform1",),
     "seller": ("seller1", "seller2", "seller3"),
@@ -81,6 +82,8 @@ def load(ctx: DemoContext) -> str:
         return f"跳过：本综试区缺少{'、'.join(missing)}企业备案"
     sellers = ents["seller"]
     warehouse = ents["warehouse"][0]
+    # The rate table before the first release: imports are counted in US dollars as exports are.
+    load_demo_rates(session, ctx.zone_code, ctx.today)
     for seller in sellers:
         file_commodities(session, seller, DEFAULT_PRODUCTS)
     authorise_broker(session, sellers[0].id, ents["broker"][0].id)
@@ -111,10 +114,11 @@ def load(ctx: DemoContext) -> str:
             ],
             reference=f"QD{ctx.zone_code}{n + 1:04d}",
         )
-    now = dt.datetime.combine(ctx.today, dt.time(2, 0), tzinfo=dt.UTC)
-    start = now - dt.timedelta(days=DAYS)
+    # Not later than the load itself: nothing of the demo is stamped in the future.
+    now = min(dt.datetime.combine(ctx.today, dt.time(2, 0), tzinfo=dt.UTC), now_utc())
+    start = dt.datetime.combine(trading_start(ctx.today), dt.time(1, 0), tzinfo=dt.UTC)
     factory = TransactionFactory(rng, parties, buyers=90, start=start, fault_rate=1.5)
-    step = dt.timedelta(days=DAYS) / TRANSACTIONS
+    step = (now - start) / TRANSACTIONS
     txs: list[tuple[ImportTransaction, dt.datetime]] = []
     for i in range(TRANSACTIONS):
         at = start + step * i + dt.timedelta(minutes=rng.randint(0, 50))
@@ -216,7 +220,7 @@ def load(ctx: DemoContext) -> str:
     }
     summary = "，".join(f"{labels.get(k, k)}{v}" for k, v in sorted(outcomes.items(), key=lambda kv: -kv[1]))
     return (
-        f"进口交易{TRANSACTIONS}笔（{TRANSACTIONS * 4}个CEB报文，近{DAYS}天，9610与1210）经申报管道处理："
+        f"进口交易{TRANSACTIONS}笔（{TRANSACTIONS * 4}个CEB报文，{start:%Y-%m-%d}起，9610与1210）经申报管道处理："
         f"{summary}；撤销申请{withdrawals}份，退货申请{returns}份"
     )
 

@@ -695,6 +695,7 @@ def _trade_event(
                 quantity=decimal_or_none(line.get("qty")) or ZERO,
                 value=decimal_or_none(line.get("totalPrice")) or ZERO,
                 value_cny=decimal_or_none(line.get("totalPrice")) or ZERO,
+                origin_country=line.get("country", "") or "",
             )
             for line in inv.line_fields or []
         ]

@@ -86,7 +86,9 @@ def decide_limits(
     discount, 财关税〔2016〕18号 第一条) gets when the buyer has already used `year_to_date` this year.
 
     Both limits are inclusive: a transaction of exactly 5,000 CNY, or one that brings the year to
-    exactly 26,000 CNY, is within the limits ("限值以内").
+    exactly 26,000 CNY, is within the limits ("限值以内"). A single item above 5,000 CNY may come in at
+    full tax only while its own value is BELOW 26,000 CNY (49号第二条 "超过5000元单次交易限值但低于
+    26000元年度交易限值"): an item of exactly 26,000 CNY is general trade.
     """
     year_total = year_to_date + transaction_value
     ytd = _yuan(year_to_date)
@@ -116,6 +118,15 @@ def decide_limits(
             "single_limit_exceeded",
             f"单次交易完税价格{value}元超过5000元单次交易限值，且订单下不止一件商品，"
             "应按一般贸易方式全额征税（财关税〔2016〕18号第三条、财关税〔2018〕49号第一条、第二条）",
+            False,
+            FULL_TAX_BASIS,
+        )
+    if transaction_value >= ANNUAL_LIMIT:
+        return LimitDecision(
+            GENERAL_TRADE,
+            "single_item_not_below_annual_limit",
+            f"订单下仅一件商品，完税价格{value}元不低于26000元年度交易限值，"
+            "不适用跨境电商零售渠道，应按一般贸易管理（财关税〔2018〕49号第二条）",
             False,
             FULL_TAX_BASIS,
         )

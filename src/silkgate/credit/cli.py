@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from silkgate.clitools import cli_unit_of_work, err_console
+from silkgate.clitools import ZONE_HELP, cli_unit_of_work, err_console, zone_code
 
 credit_app = typer.Typer(help="Credit: re-rate the zone's enterprises.", no_args_is_help=True)
 
@@ -15,13 +15,14 @@ credit_app = typer.Typer(help="Credit: re-rate the zone's enterprises.", no_args
 @credit_app.command("rerate")
 def rerate_command(
     zone: Annotated[
-        str | None, typer.Option(help="Zone code (default: every zone with enterprises).")
+        str | None, typer.Option(help=ZONE_HELP + " Default: every zone with enterprises.")
     ] = None,
 ) -> None:
     """Recompute every approved enterprise's zone rating; print the tier counts per zone."""
     from silkgate.credit.service import rerate_zone, tier_distribution, zones_with_enterprises
 
     with cli_unit_of_work() as session:
+        zone = zone_code(session, zone)
         for code in [zone] if zone else zones_with_enterprises(session):
             changed = rerate_zone(session, code)
             counts = tier_distribution(session, code)

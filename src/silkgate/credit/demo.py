@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from silkgate.auth import kinds
 from silkgate.auth.principal import Principal
@@ -289,14 +289,23 @@ def load(ctx: DemoContext) -> str:
     for ent in enterprises:
         service.recompute(session, ent.id, "demo")
     session.flush()
+    ctx.shared["credit_demo"] = {"reports": reports, "complaints": filed}
+    return final_summary(ctx)
+
+
+def final_summary(ctx: DemoContext) -> str:
+    """What the credit pages show once every step has run (the demo prints it after the last step:
+    later steps' trade and risk findings re-rate enterprises, and the tiles show the result)."""
+    session = ctx.session
     tiers = service.tier_distribution(session, ctx.zone_code)
     listed = session.scalar(
-        select(CreditRecord.id).where(
-            CreditRecord.zone_code == ctx.zone_code, CreditRecord.on_negative_list.is_(True)
-        )
+        select(func.count())
+        .select_from(CreditRecord)
+        .where(CreditRecord.zone_code == ctx.zone_code, CreditRecord.on_negative_list.is_(True))
     )
-    spread = "，".join(f"{t}级{n}家" for t, n in tiers.items())
+    counts = ctx.shared.get("credit_demo", {})
+    spread = "，".join(f"{t}级{n}家" for t, n in tiers.items() if n)
     return (
-        f"{len(enterprises)}家企业信用档案（{spread}），{reports}条部门信用信息，"
-        f"负面清单{1 if listed else 0}家在列，投诉{filed}件"
+        f"{sum(tiers.values())}家企业信用档案（{spread}），{counts.get('reports', 0)}条部门信用信息，"
+        f"负面清单{listed or 0}家在列，投诉{counts.get('complaints', 0)}件"
     )

@@ -26,6 +26,8 @@ LABELS = {
     "customs_levels": rules.CUSTOMS_LEVELS,
     "tiers": rules.TIERS,
     "item_kinds": rules.ITEM_KINDS,
+    "factor": rules.factor_label,
+    "trigger": rules.trigger_label,
     "categories": rules.NEGATIVE_LIST_CATEGORIES,
     "criteria": rules.DISHONEST_CRITERIA,
     "complaint_kinds": complaints.KINDS,

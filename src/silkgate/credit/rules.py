@@ -45,6 +45,74 @@ ITEM_KINDS: dict[str, str] = {
     "fx_uncollected": "出口收汇逾期未收",
     "credit_repair": "信用修复",
 }
+# The rating's factors (rate_enterprise), for pages that name a factor by its code (appeals).
+FACTOR_LABELS: dict[str, str] = {
+    "customs_level": "海关信用等级",
+    "tax_grade": "纳税信用级别",
+    "forex_class": "外汇管理分类",
+    "rejection_rate": "申报退单率",
+    "mismatch_rate": "三单比对不符率",
+    "withdrawal_rate": "撤单率",
+    "return_rate": "退货率",
+    "late_summary": "汇总申报逾期",
+    "tax_arrears": "欠缴税款",
+    "fx_uncollected": "出口收汇逾期",
+    "risk_cases": "查实风险案件",
+    "complaints": "成立的消费纠纷",
+    "ip_infringements": "成立的知识产权侵权",
+    "court_judgements": "法院判决",
+    "admin_penalties": "行政处罚",
+    "volume": "守法经营规模",
+    "override": "等级上限",
+}
+_TRIGGERS = {
+    "first_view": "首次评级",
+    "scheduled": "定期重评",
+    "demo": "演示数据初评",
+    "negative_list:listed": "列入信用负面清单",
+    "negative_list:delisted": "移出信用负面清单",
+}
+_TRIGGER_PREFIXES = {
+    "item": "部门信用信息",
+    "report": "部门报送",
+    "appeal": "评级申诉",
+    "repair": "信用修复",
+    "trade": "申报数据更新",
+}
+_OUTCOMES = {
+    "upheld": "成立",
+    "revised": "已改正",
+    "rejected": "驳回",
+    "approved": "通过",
+    "pending": "待处理",
+    "released": "放行",
+    "rejected_list": "退单",
+    "returned": "退货",
+    "withdrawn": "撤单",
+}
+
+
+def factor_label(code: str | None) -> str:
+    """A factor or item code in words; no code reaches a page as it is."""
+    if not code:
+        return "整体评级"
+    return FACTOR_LABELS.get(code) or ITEM_KINDS.get(code) or "其他评分项"
+
+
+def trigger_label(trigger: str | None) -> str:
+    """Why a rating was recomputed (CreditSnapshot.trigger, e.g. `item:tax_grade`), in words."""
+    if not trigger:
+        return ""
+    if trigger in _TRIGGERS:
+        return _TRIGGERS[trigger]
+    prefix, _, rest = trigger.partition(":")
+    head = _TRIGGER_PREFIXES.get(prefix, "重新评级")
+    if not rest:
+        return head
+    detail = ITEM_KINDS.get(rest) or FACTOR_LABELS.get(rest) or _OUTCOMES.get(rest)
+    return f"{head}：{detail}" if detail else head
+
+
 REPORTABLE_BY: dict[str, tuple[str, ...]] = {
     "customs": ("customs_level", "admin_penalty", "tax_arrears", "fines_arrears"),
     "tax": ("tax_grade", "admin_penalty", "tax_arrears"),

@@ -69,9 +69,7 @@ def compiled(edition: str, direction: str) -> CompiledSchema | None:
         except safexml.SchemaUnusable:
             pass  # an unreadable copy: build ours instead
     try:
-        return CompiledSchema(
-            safexml.schema_from_bytes(generated_xsd(edition, direction)), "generated", False
-        )
+        return CompiledSchema(safexml.schema_from_bytes(generated_xsd(edition, direction)), "generated")
     except safexml.SchemaUnusable:
         return None
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from silkgate.clitools import cli_unit_of_work, err_console
+from silkgate.clitools import ZONE_HELP, cli_unit_of_work, err_console, zone_code
 
 export_app = typer.Typer(help="Export: rate table, summary declarations.", no_args_is_help=True)
 
@@ -18,13 +18,14 @@ def load_rates_cmd(
         Path, typer.Argument(help="CSV with header currency,rate_to_cny,valid_from[,source]", exists=True)
     ],
     source: Annotated[str, typer.Option(help="Where the rates come from, e.g. 海关月度折算率 2026年3月.")],
-    zone: Annotated[str | None, typer.Option(help="Zone code; omit for the deployment-wide table.")] = None,
+    zone: Annotated[str | None, typer.Option(help=ZONE_HELP + " Omit for the deployment-wide table.")] = None,
 ) -> None:
     """Load (insert or replace) exchange rates; every bad row is named and nothing is written."""
     from silkgate.export import fx
 
     rows = fx.parse_rate_csv(file.read_text(encoding="utf-8-sig"))
     with cli_unit_of_work() as session:
+        zone = zone_code(session, zone)
         n = fx.load_rates(session, rows, zone_code=zone, default_source=source, actor=None)
     err_console.print(f"已导入{n}条汇率（{'综试区' + zone if zone else '全国'}）")
 

@@ -19,18 +19,18 @@ from sqlalchemy.orm import Session
 from silkgate.auth.principal import Principal
 from silkgate.declarations.service import ingest
 from silkgate.declarations.synthetic import Party
-from silkgate.demo import DemoContext
+from silkgate.demo import TRADING_MONTHS, DemoContext, trading_start
 from silkgate.export import filings, fx, summary
 from silkgate.export import messages as M
 from silkgate.export.rules import summary_due_date as summary_due
-from silkgate.models.export import ExportList, ExportSummary, ExportZoneSetting
+from silkgate.models.export import ExchangeRate, ExportList, ExportSummary, ExportZoneSetting
 from silkgate.models.org import Organisation, User
 from silkgate.models.registry import Enterprise, EnterpriseRole
 
 D = Decimal
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 DEMO_CUSTOMS = "0509"
-MONTHS = 4
+MONTHS = TRADING_MONTHS
 
 GOODS = [
     M.ExportGoods(
@@ -55,6 +55,21 @@ GOODS = [
 # Destination, currency, weight in the mix.
 MARKETS = [("502", "502", 5), ("303", "303", 2), ("304", "300", 2), ("116", "116", 1)]
 RATES = {"502": "7.1", "303": "9.0", "300": "7.7", "116": "0.048"}
+RATES_SOURCE = "演示汇率（近似值，非官方折算率）"
+
+
+def load_demo_rates(session: Session, zone: str, today: dt.date) -> None:
+    """The demo zone's rate table, valid from the first month of its history (trade_stats imports
+    three years back), so that every figure of the demo converts: the statistics in US dollars of
+    imports and exports alike, the historical months and the finance records. The clearance step
+    loads it before the first list is released; loading it again changes nothing."""
+    if session.scalar(
+        select(ExchangeRate.id).where(ExchangeRate.zone_code == zone, ExchangeRate.source == RATES_SOURCE)
+    ):
+        return
+    since = dt.date(today.year - 3, 1, 1).isoformat()
+    rows = [fx.RateRow(c, r, since, RATES_SOURCE) for c, r in RATES.items()]
+    fx.load_rates(session, rows, zone_code=zone, default_source=RATES_SOURCE, actor=None)
 
 
 def _enterprise_by_user(session: Session, username: str) -> Enterprise | None:
@@ -160,14 +175,8 @@ def load(ctx: DemoContext) -> str:
     zs = session.get(ExportZoneSetting, zone)
     if zs is None:
         session.add(ExportZoneSetting(zone_code=zone, customs_codes=[DEMO_CUSTOMS]))
-    first_month = (ctx.today.replace(day=1) - dt.timedelta(days=31 * MONTHS)).replace(day=1)
-    rows = [
-        fx.RateRow(c, r, first_month.isoformat(), "演示汇率（近似值，非官方折算率）")
-        for c, r in RATES.items()
-    ]
-    fx.load_rates(
-        session, rows, zone_code=zone, default_source="演示汇率（近似值，非官方折算率）", actor=None
-    )
+    load_demo_rates(session, zone, ctx.today)
+    first_month = trading_start(ctx.today)
 
     # seller 1: 9610 on 汇总申报 without invoices (无票免税, 核定征收); seller 2: 汇总统计;
     # seller 3: 汇总申报 with invoices (rebate path), also 9710 and 9810 with a US warehouse.

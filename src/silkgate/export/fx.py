@@ -11,7 +11,7 @@ import datetime as dt
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, or_, select
@@ -82,6 +82,43 @@ NETTING_KIND_LABELS = {
 # Rate table
 
 
+@dataclass(frozen=True)
+class Conversion:
+    """An amount converted at the rate table: what it came to, the rate, and the rate's date."""
+
+    amount: Decimal
+    rate: Decimal  # units of the target currency per unit of the source
+    rate_dates: tuple[dt.date, ...]  # valid_from of each rate row used (none for CNY to CNY)
+
+
+def _rate_row(
+    session: Session, currency: str, on_date: dt.date, zone_code: str | None
+) -> tuple[Decimal, dt.date] | None:
+    """(CNY per unit, valid_from) of the zone's newest row valid by `on_date`, else the
+    deployment-wide one; cached per transaction."""
+    cache: dict[tuple[str, dt.date, str | None], tuple[Decimal, dt.date] | None] = session.info.setdefault(
+        "export.fx.rates", {}
+    )
+    key = (currency, on_date, zone_code)
+    if key in cache:
+        return cache[key]
+    zones: list[str | None] = [zone_code, None] if zone_code else [None]
+    found: tuple[Decimal, dt.date] | None = None
+    for z in zones:
+        cond = ExchangeRate.zone_code.is_(None) if z is None else ExchangeRate.zone_code == z
+        row = session.execute(
+            select(ExchangeRate.rate_to_cny, ExchangeRate.valid_from)
+            .where(cond, ExchangeRate.currency == currency, ExchangeRate.valid_from <= on_date)
+            .order_by(ExchangeRate.valid_from.desc())
+            .limit(1)
+        ).first()
+        if row is not None:
+            found = (Decimal(row[0]), row[1])
+            break
+    cache[key] = found
+    return found
+
+
 def rate_to_cny(
     session: Session, currency: str, on_date: dt.date, zone_code: str | None = None
 ) -> Decimal | None:
@@ -89,33 +126,44 @@ def rate_to_cny(
     deployment-wide row; None when neither exists. CNY (142) is always 1."""
     if currency == CNY:
         return Decimal("1")
-    cache: dict[tuple[str, dt.date, str | None], Decimal | None] = session.info.setdefault(
-        "export.fx.rates", {}
-    )
-    key = (currency, on_date, zone_code)
-    if key in cache:
-        return cache[key]
-    zones: list[str | None] = [zone_code, None] if zone_code else [None]
-    rate: Decimal | None = None
-    for z in zones:
-        cond = ExchangeRate.zone_code.is_(None) if z is None else ExchangeRate.zone_code == z
-        rate = session.scalar(
-            select(ExchangeRate.rate_to_cny)
-            .where(cond, ExchangeRate.currency == currency, ExchangeRate.valid_from <= on_date)
-            .order_by(ExchangeRate.valid_from.desc())
-            .limit(1)
-        )
-        if rate is not None:
-            break
-    cache[key] = rate
-    return rate
+    row = _rate_row(session, currency, on_date, zone_code)
+    return None if row is None else row[0]
+
+
+def convert(
+    session: Session,
+    amount: Decimal,
+    currency: str,
+    on_date: dt.date,
+    zone_code: str | None,
+    *,
+    to: str = CNY,
+    quantum: Decimal = Decimal("0.01"),
+) -> Conversion | None:
+    """`amount` of `currency` in `to` on `on_date`, through the zone's rate table (both legs via CNY,
+    the table's unit). Every conversion of the platform goes through here: the export values, the
+    statistics in US dollars, the finance records and the demo. None when a rate is missing."""
+    dates: list[dt.date] = []
+    legs: list[Decimal] = []
+    for code in (currency, to):
+        if code == CNY:
+            legs.append(Decimal("1"))
+            continue
+        row = _rate_row(session, code, on_date, zone_code)
+        if row is None:
+            return None
+        legs.append(row[0])
+        dates.append(row[1])
+    rate = legs[0] / legs[1]
+    value = (amount * legs[0] / legs[1]).quantize(quantum, rounding=ROUND_HALF_UP)
+    return Conversion(value, rate, tuple(dates))
 
 
 def to_cny(
     session: Session, amount: Decimal, currency: str, on_date: dt.date, zone_code: str | None
 ) -> Decimal | None:
-    rate = rate_to_cny(session, currency, on_date, zone_code)
-    return None if rate is None else round_cent(amount * rate)
+    converted = convert(session, amount, currency, on_date, zone_code)
+    return None if converted is None else round_cent(converted.amount)
 
 
 @dataclass(frozen=True)

@@ -5,16 +5,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from pydantic import ValidationError
 
-from silkgate.auth.service import principal_for_org
 from silkgate.clitools import cli_unit_of_work, err_console
 from silkgate.exceptions import FieldError, NotFound, ValidationFailed
-from silkgate.finance import schemas, service
-from silkgate.models.org import Organisation
-from silkgate.registry.service import enterprise_by_customs_code
+
+if TYPE_CHECKING:
+    from silkgate.finance import schemas
 
 finance_app = typer.Typer(help="金融服务：支付企业结算数据", no_args_is_help=True)
 COLUMNS = ("reference", "enterprise_customs_code", "kind", "currency", "amount", "amount_cny", "settled_on")
@@ -23,6 +22,10 @@ COLUMNS = ("reference", "enterprise_customs_code", "kind", "currency", "amount",
 def read_settlements_csv(path: Path) -> list[schemas.SettlementIn]:
     """CSV (UTF-8, header row) with the columns of COLUMNS plus optional counterparty_country and
     declaration_id; settled_on as yyyy-MM-dd or yyyyMMdd. Every bad row is named; none is stored then."""
+    from pydantic import ValidationError
+
+    from silkgate.finance import schemas
+
     errors: list[FieldError] = []
     records: list[schemas.SettlementIn] = []
     with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -69,6 +72,11 @@ def import_settlements(
     payer: str = typer.Option(..., "--payer", help="支付企业海关编码（10位）"),
 ) -> None:
     """导入支付企业报送的跨境结算记录（按流水号去重）。"""
+    from silkgate.auth.service import principal_for_org
+    from silkgate.finance import service
+    from silkgate.models.org import Organisation
+    from silkgate.registry.service import enterprise_by_customs_code
+
     with cli_unit_of_work() as session:
         records = read_settlements_csv(file)
         ent = enterprise_by_customs_code(session, payer)

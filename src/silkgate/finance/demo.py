@@ -18,6 +18,8 @@ from silkgate.auth import kinds
 from silkgate.auth.principal import Principal
 from silkgate.auth.service import create_organisation, create_user, principal_for_org
 from silkgate.demo import DEFAULT_ZONE, DEMO_PASSWORD, DemoContext
+from silkgate.export import fx
+from silkgate.export.demo import load_demo_rates
 from silkgate.finance import rules, schemas, service
 from silkgate.kit.cebtime import now_utc
 from silkgate.logistics import demo as logistics_demo
@@ -83,12 +85,19 @@ def _settlements(ctx: DemoContext, sellers: list[Enterprise]) -> int:
     if not by_role.get("payment"):
         return 0
     payer = _enterprise_principal(ctx, by_role["payment"][0])
+    load_demo_rates(ctx.session, ctx.zone_code, ctx.today)  # already there after the clearance step
     records = []
     for n, seller in enumerate(sellers):
         for month in range(6):
             day = ctx.today - dt.timedelta(days=15 + 30 * month)
             usd = Decimal(8000 + 1500 * ((n + month) % 4))
-            rate = Decimal("7.10")
+            # The payment firm's CNY figures, at the zone's rate table like every conversion.
+            converted = fx.convert(
+                ctx.session, Decimal(1), "502", day, ctx.zone_code, quantum=Decimal("0.000001")
+            )
+            if converted is None:  # no rate for the day: the firm reports no CNY figure
+                continue
+            rate = converted.rate
             records.append(
                 schemas.SettlementIn(
                     reference=f"FX{seller.id:05d}{month:02d}",
@@ -96,7 +105,7 @@ def _settlements(ctx: DemoContext, sellers: list[Enterprise]) -> int:
                     kind="fx_receipt",
                     currency="USD",
                     amount=usd,
-                    amount_cny=usd * rate,
+                    amount_cny=(usd * rate).quantize(Decimal("0.01")),
                     counterparty_country="502",
                     settled_on=day,
                 )
@@ -109,7 +118,7 @@ def _settlements(ctx: DemoContext, sellers: list[Enterprise]) -> int:
                         kind="fx_settlement",
                         currency="USD",
                         amount=usd / 2,
-                        amount_cny=usd / 2 * rate,
+                        amount_cny=(usd / 2 * rate).quantize(Decimal("0.01")),
                         settled_on=day + dt.timedelta(days=2),
                     )
                 )

@@ -5,17 +5,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from pydantic import ValidationError
 
-from silkgate.auth.service import principal_for_org
 from silkgate.clitools import cli_unit_of_work, err_console
 from silkgate.exceptions import FieldError, NotFound, ValidationFailed
 from silkgate.kit.cebtime import parse_app_time
-from silkgate.logistics import schemas, service
-from silkgate.models.org import Organisation
-from silkgate.registry.service import enterprise_by_customs_code
+
+if TYPE_CHECKING:
+    from silkgate.logistics import schemas
 
 logistics_app = typer.Typer(help="智慧物流：承运人批量文件", no_args_is_help=True)
 COLUMNS = ("waybill_no", "event_code", "occurred_at", "location", "description")
@@ -24,6 +23,10 @@ COLUMNS = ("waybill_no", "event_code", "occurred_at", "location", "description")
 def read_tracking_csv(path: Path) -> list[schemas.TrackingEventIn]:
     """CSV (UTF-8, header row): waybill_no,event_code,occurred_at(yyyyMMddHHmmss Beijing or ISO 8601),
     location,description. Every bad row is named; nothing is stored when any row is bad."""
+    from pydantic import ValidationError
+
+    from silkgate.logistics import schemas
+
     errors: list[FieldError] = []
     events: list[schemas.TrackingEventIn] = []
     with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -66,6 +69,11 @@ def import_tracking(
     carrier: str = typer.Option(..., "--carrier", help="物流企业海关编码（10位）"),
 ) -> None:
     """导入承运人物流轨迹批量文件（重复事件自动去重）。"""
+    from silkgate.auth.service import principal_for_org
+    from silkgate.logistics import service
+    from silkgate.models.org import Organisation
+    from silkgate.registry.service import enterprise_by_customs_code
+
     events = []
     with cli_unit_of_work() as session:
         events = read_tracking_csv(file)

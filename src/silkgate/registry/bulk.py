@@ -9,6 +9,7 @@ history entry when it differs.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import importlib.util
 from collections.abc import Mapping, Sequence
@@ -17,20 +18,30 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from silkgate.auth.principal import Principal
 from silkgate.exceptions import Duplicate, FieldError, SilkgateError, ValidationFailed
 from silkgate.models.registry import Commodity, Enterprise
-from silkgate.models.zone import Zone
 from silkgate.registry import rules, service
 from silkgate.registry.schemas import CommodityCreate, EnterpriseCreate, EnterpriseUpdate, field_errors
 from silkgate.trust import service as trust
 
+KIND_LABELS = {
+    "enterprises": "企业",
+    "commodities": "商品",
+    "certificates": "签名证书",
+    "identities": "身份信息",
+    "broker_authorisations": "报关企业授权",
+    "b2b_export_filings": "B2B出口企业备案",
+    "overseas_warehouses": "海外仓备案",
+}
+
 
 @dataclass
 class RowOutcome:
-    kind: str  # enterprises | commodities | certificates | identities
+    kind: str  # a key of KIND_LABELS
     row: int  # 1-based position within its kind
     key: str  # USCC, owner/item_no, masked ID
     outcome: str  # added | updated | unchanged | rejected
@@ -50,14 +61,8 @@ class LoadReport:
         return sum(1 for o in self.outcomes if o.kind == kind and o.outcome == outcome)
 
     def summary(self) -> str:
-        labels = {
-            "enterprises": "企业",
-            "commodities": "商品",
-            "certificates": "签名证书",
-            "identities": "身份信息",
-        }
         parts = []
-        for kind, label in labels.items():
+        for kind, label in KIND_LABELS.items():
             if any(o.kind == kind for o in self.outcomes):
                 parts.append(
                     f"{label}：新增{self.count(kind, 'added')}、更新{self.count(kind, 'updated')}、"
@@ -76,17 +81,19 @@ def _model(schema: type[BaseModel], row: Mapping[str, Any]) -> BaseModel:
 
 
 def _resolve_zone(session: Session, doc: Mapping[str, Any], zone_code: str | None) -> str:
-    code = str(zone_code or doc.get("zone") or "").strip()
-    if not code:
+    in_file = doc.get("zone")
+    if not str(zone_code or "").strip() and not str(in_file or "").strip():
         raise ValidationFailed(
             [FieldError("zone", "required", "文件未指定综试区（zone），请在文件中写明或用 --zone 指定")]
         )
-    if session.get(Zone, code) is None:
-        raise ValidationFailed([FieldError("zone", "unknown_zone", f"综试区代码“{code}”不存在")])
-    if zone_code and doc.get("zone") and str(doc["zone"]) != zone_code:
+    given = service.resolve_zone(session, zone_code).code if str(zone_code or "").strip() else None
+    filed = service.resolve_zone(session, in_file).code if str(in_file or "").strip() else None
+    if given and filed and given != filed:
         raise ValidationFailed(
-            [FieldError("zone", "zone_mismatch", f"文件中的综试区{doc['zone']}与 --zone {zone_code} 不一致")]
+            [FieldError("zone", "zone_mismatch", f"文件中的综试区{in_file}与 --zone {zone_code} 不一致")]
         )
+    code = given or filed
+    assert code is not None
     return code
 
 
@@ -125,6 +132,16 @@ def load_registry(
     identities = _rows(doc, "identities")
     if identities:
         report.outcomes.extend(_load_identities(session, identities))
+    # The other filings a migrating zone carries over, after the enterprises they name.
+    for kind, load_row in (
+        ("broker_authorisations", _load_broker_authorisation),
+        ("b2b_export_filings", _load_b2b_filing),
+        ("overseas_warehouses", _load_overseas_warehouse),
+    ):
+        for n, row in enumerate(_rows(doc, kind), start=1):
+            report.outcomes.append(
+                _in_savepoint(session, kind, n, row, lambda r, f=load_row: f(session, zone, r, actor))  # type: ignore[misc]
+            )
     return report
 
 
@@ -137,6 +154,12 @@ def _row_key(kind: str, row: Any) -> str:
         return f"{row.get('owner_customs_code') or ''}/{row.get('item_no') or ''}"
     if kind == "certificates":
         return str(row.get("customs_code") or row.get("uscc") or "")
+    if kind == "broker_authorisations":
+        return f"{row.get('enterprise_customs_code') or ''}→{row.get('broker_customs_code') or ''}"
+    if kind == "b2b_export_filings":
+        return f"{row.get('enterprise_customs_code') or ''}/{row.get('trade_mode') or ''}"
+    if kind == "overseas_warehouses":
+        return f"{row.get('enterprise_customs_code') or ''}/{row.get('name') or ''}"
     number = str(row.get("id_number") or "")
     return number[:6] + "********" + number[-4:] if len(number) >= 10 else number
 
@@ -315,3 +338,141 @@ def _load_identities(session: Session, rows: Sequence[Any]) -> list[RowOutcome]:
         return "updated" if getattr(result, "updated", 0) else "unchanged"
 
     return [_in_savepoint(session, "identities", n, row, load_one) for n, row in enumerate(rows, start=1)]
+
+
+def _filer(
+    session: Session, zone: str, row: Mapping[str, Any], errors: list[FieldError]
+) -> Enterprise | None:
+    """The filed enterprise a filing row names by `enterprise_customs_code` (in this zone)."""
+    code = str(row.get("enterprise_customs_code") or "").strip()
+    if not code:
+        errors.append(FieldError("enterprise_customs_code", "required", "企业的海关注册编码为必填项"))
+        return None
+    found = service.enterprise_by_customs_code(session, code)
+    if found is None or found.zone_code != zone:
+        errors.append(
+            FieldError(
+                "enterprise_customs_code", "unknown_enterprise", f"海关注册编码{code}的企业未在本综试区备案"
+            )
+        )
+        return None
+    return found
+
+
+def _date(row: Mapping[str, Any], key: str, label: str, errors: list[FieldError]) -> dt.date | None:
+    value = row.get(key)
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        errors.append(FieldError(key, "invalid_date", f"{label}应为YYYY-MM-DD"))
+        return None
+
+
+def _load_broker_authorisation(
+    session: Session, zone: str, row: Mapping[str, Any], _actor: Principal | None
+) -> str:
+    """An enterprise's authorisation of a customs broker to declare for it (海关总署公告2018年第194号),
+    through the same service as POST /api/v1/broker-authorisations."""
+    from silkgate.declarations.service import authorise_broker
+    from silkgate.models.declarations import BrokerAuthorisation
+
+    errors: list[FieldError] = []
+    principal = _filer(session, zone, row, errors)
+    code = str(row.get("broker_customs_code") or "").strip()
+    broker = service.enterprise_by_customs_code(session, code) if code else None
+    if not code:
+        errors.append(FieldError("broker_customs_code", "required", "报关企业的海关注册编码为必填项"))
+    elif broker is None or broker.zone_code != zone:
+        errors.append(
+            FieldError("broker_customs_code", "broker_not_filed", f"报关企业{code}未在本综试区备案")
+        )
+    valid_from = _date(row, "valid_from", "授权起始日期", errors)
+    valid_until = _date(row, "valid_until", "授权截止日期", errors)
+    if errors or principal is None or broker is None:
+        raise ValidationFailed(errors)
+    existing = session.scalar(
+        select(BrokerAuthorisation).where(
+            BrokerAuthorisation.principal_enterprise_id == principal.id,
+            BrokerAuthorisation.broker_enterprise_id == broker.id,
+        )
+    )
+    if (
+        existing is not None
+        and existing.revoked_at is None
+        and (existing.valid_from, existing.valid_until)
+        == (
+            valid_from,
+            valid_until,
+        )
+    ):
+        return "unchanged"
+    authorise_broker(session, principal.id, broker.id, valid_from=valid_from, valid_until=valid_until)
+    return "added" if existing is None else "updated"
+
+
+def _load_b2b_filing(session: Session, zone: str, row: Mapping[str, Any], actor: Principal | None) -> str:
+    """A 9710/9810 export enterprise filing (海关总署公告2020年第75号), through export.filings."""
+    from silkgate.export import filings
+    from silkgate.models.export import B2BExportFiling
+
+    errors: list[FieldError] = []
+    enterprise = _filer(session, zone, row, errors)
+    if enterprise is None:
+        raise ValidationFailed(errors)
+    existing = session.scalar(
+        select(B2BExportFiling).where(
+            B2BExportFiling.enterprise_id == enterprise.id,
+            B2BExportFiling.trade_mode == str(row.get("trade_mode") or "").strip(),
+        )
+    )
+    if existing is not None:
+        same = existing.customs_code == str(
+            row.get("customs_code") or ""
+        ).strip() and existing.business_scope == (str(row.get("business_scope") or "").strip())
+        if same:
+            return "unchanged"
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "trade_mode",
+                    "filed_differently",
+                    f"该企业已办理{existing.trade_mode}备案，内容不同，请在出口备案页面修改",
+                )
+            ]
+        )
+    filings.file_b2b(session, enterprise, row, actor)
+    return "added"
+
+
+def _load_overseas_warehouse(
+    session: Session, zone: str, row: Mapping[str, Any], actor: Principal | None
+) -> str:
+    """A 9810 overseas-warehouse filing (海关总署公告2020年第75号), through export.filings."""
+    from silkgate.export import filings
+    from silkgate.models.export import OverseasWarehouse
+
+    errors: list[FieldError] = []
+    enterprise = _filer(session, zone, row, errors)
+    if enterprise is None:
+        raise ValidationFailed(errors)
+    values = dict(row)
+    until = values.get("contract_valid_until")
+    if isinstance(until, dt.date):
+        values["contract_valid_until"] = (
+            until.date() if isinstance(until, dt.datetime) else until
+        ).isoformat()
+    name = str(values.get("name") or "").strip()
+    if name and session.scalar(
+        select(OverseasWarehouse.id).where(
+            OverseasWarehouse.enterprise_id == enterprise.id, OverseasWarehouse.name == name
+        )
+    ):
+        return "unchanged"
+    filings.file_warehouse(session, enterprise, values, actor)
+    return "added"

@@ -9,20 +9,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from silkgate.clitools import cli_unit_of_work, err_console
-from silkgate.exceptions import FieldError, ValidationFailed
+from silkgate.clitools import ZONE_HELP, cli_unit_of_work, err_console, zone_code
 
 tariff_app = typer.Typer(
     help="The retail-import tariff table (rates and positive list).", no_args_is_help=True
 )
 
 _OUTCOME_LABELS = {"added": "新增", "updated": "更新", "unchanged": "未变", "rejected": "拒绝"}
-_KIND_LABELS = {
-    "enterprises": "企业",
-    "commodities": "商品",
-    "certificates": "签名证书",
-    "identities": "身份信息",
-}
 
 
 def load(
@@ -35,22 +28,26 @@ def load(
         ),
     ],
     zone: Annotated[
-        str | None, typer.Option(help='Zone code; overrides nothing, must match the file\'s "zone".')
+        str | None, typer.Option(help=ZONE_HELP + ' Must match the file\'s "zone" when both are given.')
     ] = None,
     partial: Annotated[
         bool, typer.Option("--partial", help="Import the valid rows even when some are rejected.")
     ] = False,
     kind: Annotated[
         str | None,
-        typer.Option(help="For a CSV: enterprises, commodities or identities (default: from the file name)."),
+        typer.Option(
+            help="For a CSV: enterprises, commodities, identities, broker_authorisations, "
+            "b2b_export_filings or overseas_warehouses (default: from the file name)."
+        ),
     ] = None,
 ) -> None:
-    """Load enterprises, commodities and identities from FILE, validating every row as the API does.
+    """Load enterprises, commodities, identities and the filings that name them (broker authorisations,
+    B2B export and overseas-warehouse filings) from FILE, validating every row as the API does.
 
     A file with any rejected row imports nothing unless --partial is given. Loading the same file
     twice changes nothing.
     """
-    from silkgate.registry.bulk import load_registry
+    from silkgate.registry.bulk import KIND_LABELS, load_registry
     from silkgate.registry.files import read_load_file
 
     with cli_unit_of_work() as session:
@@ -58,7 +55,7 @@ def load(
         report = load_registry(session, doc, zone_code=zone)
         for outcome in report.rejected:
             err_console.print(
-                f"[red]拒绝[/red] {_KIND_LABELS[outcome.kind]}第{outcome.row}行 {outcome.key}".rstrip()
+                f"[red]拒绝[/red] {KIND_LABELS[outcome.kind]}第{outcome.row}行 {outcome.key}".rstrip()
             )
             for e in outcome.errors:
                 err_console.print(escape(f"    - {e.field} [{e.code}] {e.message}"))
@@ -82,9 +79,7 @@ def tariff_load(
     ],
     zone: Annotated[
         str | None,
-        typer.Option(
-            help="The zone whose table the lines extend (a zone's lines override the national ones)."
-        ),
+        typer.Option(help=ZONE_HELP + " Its lines extend (and override) the national table."),
     ] = None,
     national: Annotated[
         bool, typer.Option("--national", help="Load into the national table every zone falls back to.")
@@ -104,11 +99,7 @@ def tariff_load(
         err_console.print("[red]错误[/red] 请用 --zone 指定综试区，或用 --national 更新全国表（二者选一）")
         raise typer.Exit(2)
     with cli_unit_of_work() as session:
-        if zone is not None:
-            from silkgate.models.zone import Zone
-
-            if session.get(Zone, zone) is None:
-                raise ValidationFailed([FieldError("zone", "unknown_zone", f"综试区代码“{zone}”不存在")])
+        zone = zone_code(session, zone)
         raw, first_line = read_tariff_csv(file.read_bytes())
         rows = parse_tariff_rows(raw, first_row_number=first_line)
         added, updated = load_tariff(session, zone, rows, source=f"{file.name}")
@@ -124,14 +115,14 @@ def tariff_load(
 def tariff_show(
     hs_code: Annotated[str, typer.Argument(help="8 or 10-digit HS code.")],
     zone: Annotated[
-        str | None, typer.Option(help="Zone code (its own lines override the national table).")
+        str | None, typer.Option(help=ZONE_HELP + " Its own lines override the national table.")
     ] = None,
 ) -> None:
     """Print the tariff line in force for an HS code."""
     from silkgate.registry.service import tariff_for
 
     with cli_unit_of_work() as session:
-        line = tariff_for(session, zone, hs_code)
+        line = tariff_for(session, zone_code(session, zone), hs_code)
         if line is None:
             err_console.print(f"税则表中没有 {hs_code} 或其8位税号")
             raise typer.Exit(1)

@@ -8,6 +8,7 @@ warehouse1, tradeservice1, and applicant1 (an enterprise whose filing awaits app
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from collections import defaultdict
 from dataclasses import dataclass
@@ -19,9 +20,9 @@ from sqlalchemy.orm import Session
 from silkgate.auth import kinds
 from silkgate.auth.principal import Principal
 from silkgate.auth.service import create_organisation, create_user, principal_for_org
-from silkgate.demo import DEFAULT_ZONE, DEMO_PASSWORD, DemoContext, synth
+from silkgate.demo import DEFAULT_ZONE, DEMO_PASSWORD, DemoContext, synth, trading_start
 from silkgate.models.org import Organisation, User
-from silkgate.models.registry import Commodity, Enterprise, EnterpriseRole
+from silkgate.models.registry import Commodity, Enterprise, EnterpriseChange, EnterpriseRole
 from silkgate.models.zone import Zone
 from silkgate.registry import service
 from silkgate.registry.bootstrap import ensure_reference_data
@@ -167,6 +168,29 @@ def _city(zone: Zone) -> str:
     return zone.city.removesuffix("市")
 
 
+def demo_accounts(session: Session, zone_code: str) -> list[tuple[str, list[str]]]:
+    """The demo logins of a zone, grouped by what they are (综试办, 海关, …, 电商企业), in the order
+    of ORGANISATIONS and ENTERPRISES: what `silkgate demo` prints last."""
+    zone = session.get(Zone, zone_code)
+    if zone is None:
+        return []
+    groups: dict[str, list[str]] = {}
+    for kind, login, _template in ORGANISATIONS:
+        groups.setdefault(kinds.KIND_LABELS[kind], []).append(_login(login, zone))
+    for roles, _template, enterprise_login, status in ENTERPRISES:
+        if enterprise_login is None:
+            continue
+        label = "待审核企业" if status == "pending" else kinds.ROLE_LABELS[roles[0]]
+        groups.setdefault(label, []).append(_login(enterprise_login, zone))
+    wanted = [name for names in groups.values() for name in names]
+    existing = set(session.scalars(select(User.username).where(User.username.in_(wanted))))
+    return [
+        (label, [n for n in names if n in existing])
+        for label, names in groups.items()
+        if existing & set(names)
+    ]
+
+
 def _login(base: str, zone: Zone) -> str:
     if zone.code == DEFAULT_ZONE:
         return base
@@ -186,6 +210,32 @@ def _barcode(rng: random.Random, origin: str) -> str:
     body = GS1_PREFIX.get(origin, "69")
     body += "".join(str(rng.randrange(10)) for _ in range(12 - len(body)))
     return body + gs1_check_digit(body)
+
+
+def working_moment(rng: random.Random, day: dt.date) -> dt.datetime:
+    """Office hours (Beijing) on `day`, moved forward to a Monday–Friday: filings are handled on
+    working days, not at the minute the demo was loaded."""
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    return dt.datetime.combine(day, dt.time(rng.randint(9, 16), rng.randint(0, 59)), beijing).astimezone(
+        dt.UTC
+    )
+
+
+def _backdate_filing(
+    session: Session, enterprise: Enterprise, filed: dt.datetime, decided: dt.datetime
+) -> None:
+    """The filing's own history at the days it happened (filed, then decided a few days later)."""
+    enterprise.created_at = filed
+    enterprise.updated_at = decided if enterprise.decided_at is not None else filed
+    if enterprise.decided_at is not None:
+        enterprise.decided_at = decided
+    for change in session.scalars(
+        select(EnterpriseChange).where(EnterpriseChange.enterprise_id == enterprise.id)
+    ):
+        change.at = filed if change.action == "filed" else decided
+    session.flush()
 
 
 class _DemoLogins:
@@ -234,6 +284,7 @@ def load(ctx: DemoContext) -> str:
 
     commodities = 0
     enterprises: list[Enterprise] = []
+    first_trade = trading_start(ctx.today)
     for index, (roles, template, enterprise_login, status) in enumerate(ENTERPRISES):
         name = template.format(city=city)
         division = zone.code
@@ -270,6 +321,13 @@ def load(ctx: DemoContext) -> str:
             service.approve_enterprise(session, enterprise.id, zone_office)
         elif status == "rejected":
             service.reject_enterprise(session, enterprise.id, zone_office, REJECTION_REASON)
+        # Filed over the year before the zone's live trade (the pending ones in the last fortnight),
+        # each decided two to six working days later.
+        if status == "pending":
+            filed = working_moment(rng, ctx.today - dt.timedelta(days=rng.randint(2, 14)))
+        else:
+            filed = working_moment(rng, first_trade - dt.timedelta(days=400 - index * 9 + rng.randint(0, 6)))
+        _backdate_filing(session, enterprise, filed, filed + dt.timedelta(days=rng.randint(2, 6)))
         enterprises.append(enterprise)
         org_ids[kinds.ENTERPRISE].append(enterprise.org_id)
         if enterprise_login:
@@ -286,7 +344,7 @@ def load(ctx: DemoContext) -> str:
         count = 8 if n % 3 else 9
         for k in range(count):
             product = CATALOGUE[(offset + k) % len(CATALOGUE)]
-            service.file_commodity(
+            good = service.file_commodity(
                 session,
                 owner,
                 {
@@ -304,6 +362,8 @@ def load(ctx: DemoContext) -> str:
                 },
                 actor=zone_office,
             )
+            filed_on = (owner.decided_at or owner.created_at) + dt.timedelta(days=1 + (k * 5) % 40)
+            good.created_at = good.updated_at = working_moment(rng, filed_on.date())
             commodities += 1
         offset += count
     prepare(ctx)

@@ -15,9 +15,20 @@ from typing import Any
 from silkgate.exceptions import FieldError, ValidationFailed
 
 TARIFF_COLUMNS = ("hs_code", "name", "vat_rate", "consumption_tax_rate", "tariff_rate", "positive_list")
-LOAD_KINDS = ("enterprises", "commodities", "identities")
-# Sheet or file names officials use for each kind.
+LOAD_KINDS = (
+    "enterprises",
+    "commodities",
+    "identities",
+    "broker_authorisations",
+    "b2b_export_filings",
+    "overseas_warehouses",
+)
+# Sheet or file names officials use for each kind (the more specific names first: `_kind_of`
+# matches a name that starts with an alias).
 KIND_ALIASES = {
+    "broker_authorisations": ("broker_authorisations", "broker_authorisation", "报关企业授权", "报关授权"),
+    "b2b_export_filings": ("b2b_export_filings", "b2b_export_filing", "b2b出口备案", "出口企业备案"),
+    "overseas_warehouses": ("overseas_warehouses", "overseas_warehouse", "海外仓备案", "海外仓"),
     "enterprises": ("enterprises", "enterprise", "企业", "企业备案"),
     "commodities": ("commodities", "commodity", "goods", "商品", "商品备案"),
     "identities": ("identities", "identity", "身份", "身份信息"),
@@ -136,7 +147,7 @@ def read_load_file(path: Path, *, kind: str | None = None) -> dict[str, Any]:
                     FieldError(
                         "kind",
                         "unknown_kind",
-                        "无法从文件名判断数据类型，请用 --kind 指定 enterprises、commodities 或 identities",
+                        "无法从文件名判断数据类型，请用 --kind 指定 " + "、".join(LOAD_KINDS),
                     )
                 ]
             )
@@ -181,7 +192,9 @@ def _read_workbook(data: bytes) -> dict[str, Any]:
                 FieldError(
                     "file",
                     "no_known_sheet",
-                    f"工作表“{'、'.join(unknown)}”都不是 enterprises / commodities / identities（或 企业 / 商品 / 身份）",
+                    f"工作表“{'、'.join(unknown)}”都不是 enterprises / commodities / identities / "
+                    "broker_authorisations / b2b_export_filings / overseas_warehouses"
+                    "（或 企业 / 商品 / 身份 / 报关企业授权 / B2B出口备案 / 海外仓备案）",
                 )
             ]
         )

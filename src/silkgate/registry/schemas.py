@@ -15,9 +15,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from silkgate.exceptions import FieldError
+from silkgate.registry import rules as filing_rules
+from silkgate.validation import RuleChecked, zh_message
 
 
-class _In(BaseModel):
+class _In(RuleChecked):
+    """Input shapes; a shape error is answered together with the filing rules' errors."""
+
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
 
@@ -31,6 +35,10 @@ class Shop(_In):
 
 class EnterpriseCreate(_In):
     """One enterprise filing (一次备案). Required: uscc, customs_code, name, roles."""
+
+    @classmethod
+    def input_rules(cls, data: dict[str, Any]) -> list[FieldError]:
+        return filing_rules.enterprise_problems(data)
 
     uscc: str | None = Field(default=None, description="统一社会信用代码（GB 32100-2015，18位），必填")
     customs_code: str | None = Field(default=None, description="海关注册编码（10位），必填")
@@ -53,6 +61,10 @@ class EnterpriseCreate(_In):
 
 class EnterpriseUpdate(_In):
     """A change to a filing; the USCC identifies the enterprise and cannot change."""
+
+    @classmethod
+    def input_rules(cls, data: dict[str, Any]) -> list[FieldError]:
+        return filing_rules.enterprise_problems(data, partial=True)
 
     customs_code: str | None = None
     name: str | None = Field(default=None, max_length=200)
@@ -119,6 +131,10 @@ class CommodityCreate(_In):
     """One commodity filing. Required: item_no, name, hs_code, origin_country, unit, unit_price.
     Tax rates default to the zone's tariff table for the HS code."""
 
+    @classmethod
+    def input_rules(cls, data: dict[str, Any]) -> list[FieldError]:
+        return filing_rules.commodity_problems(data)
+
     item_no: str | None = Field(default=None, max_length=40, description="企业商品货号，必填")
     name: str | None = Field(default=None, max_length=250, description="商品名称，必填")
     hs_code: str | None = Field(default=None, description="10位海关商品编码，必填")
@@ -137,6 +153,10 @@ class CommodityCreate(_In):
 
 
 class CommodityUpdate(_In):
+    @classmethod
+    def input_rules(cls, data: dict[str, Any]) -> list[FieldError]:
+        return filing_rules.commodity_problems(data, partial=True)
+
     name: str | None = Field(default=None, max_length=250)
     hs_code: str | None = None
     declared_elements: str | None = Field(default=None, max_length=2000)
@@ -195,6 +215,10 @@ class TariffLinePublic(BaseModel):
 
 
 class TariffRowIn(_In):
+    @classmethod
+    def input_rules(cls, data: dict[str, Any]) -> list[FieldError]:
+        return filing_rules.tariff_row_problems(data)
+
     hs_code: str | None = None
     name: str | None = None
     vat_rate: Decimal | None = None
@@ -259,7 +283,7 @@ def field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
         for part in e.get("loc", ()):
             path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
         kind = str(e.get("type", "invalid"))
-        message = _PYDANTIC_MESSAGES.get(kind, "取值不正确")
+        message = zh_message(e) or _PYDANTIC_MESSAGES.get(kind, "取值不正确")
         ctx = e.get("ctx") or {}
         if "max_length" in ctx:
             message += f"（最多{ctx['max_length']}个字符）"

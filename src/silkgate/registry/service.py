@@ -12,6 +12,7 @@ the zone office all of its zone. Anything else looks like a missing record (NotF
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -188,6 +189,42 @@ def _enterprise_duplicates(
         if taken is not None and taken != exclude_enterprise_id:
             duplicates.append(FieldError("customs_code", "duplicate", f"海关注册编码{code}已被其他企业备案"))
     return duplicates
+
+
+def _zone_key(spelling: str) -> str:
+    """One form for every way a zone is written: NFKC (full-width brackets and digits), no spaces,
+    lower case."""
+    return "".join(unicodedata.normalize("NFKC", spelling).split()).lower()
+
+
+def resolve_zone(session: Session, spelling: object, *, field: str = "zone") -> Zone:
+    """The zone a person names, however they spell it: its GB/T 2260 code (`140800`), its short code
+    (`YC`, `sd-zz`), its city (`运城` or `运城市`) or its full name (`中国(运城)跨境电子商务综合试验区`,
+    full-width brackets too). `silkgate load` and every CLI option that takes a zone go through here."""
+    key = _zone_key(str(spelling if spelling is not None else ""))
+    if not key:
+        raise ValidationFailed([FieldError(field, "required", "未指定综试区")])
+    zone = session.get(Zone, key)
+    if zone is not None:
+        return zone
+    for candidate in session.scalars(select(Zone).order_by(Zone.code)):
+        spellings = {
+            _zone_key(candidate.short),
+            _zone_key(candidate.name),
+            _zone_key(candidate.city),
+            _zone_key(candidate.city).removesuffix("市"),
+        }
+        if key in spellings or key.removesuffix("市") in spellings:
+            return candidate
+    raise ValidationFailed(
+        [
+            FieldError(
+                field,
+                "unknown_zone",
+                f"综试区“{spelling}”不存在（可写行政区划代码如140800、简称如YC、城市名或综试区全称）",
+            )
+        ]
+    )
 
 
 def _zone(session: Session, zone_code: str) -> Zone:

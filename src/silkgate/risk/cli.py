@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from silkgate.clitools import cli_unit_of_work, err_console
+from silkgate.clitools import ZONE_HELP, cli_unit_of_work, err_console, zone_code
 
 risk_app = typer.Typer(
     help="Risk prevention: scheduled scans of the rules over history.", no_args_is_help=True
@@ -27,7 +27,7 @@ def _parse_since(value: str | None) -> dt.datetime | None:
 @risk_app.command("scan")
 def scan_command(
     zone: Annotated[
-        str | None, typer.Option(help="Zone code (default: every zone with enterprises).")
+        str | None, typer.Option(help=ZONE_HELP + " Default: every zone with enterprises.")
     ] = None,
     since: Annotated[
         str | None, typer.Option(help="Only lists declared on or after this date (YYYY-MM-DD).")
@@ -42,6 +42,7 @@ def scan_command(
 
     start = _parse_since(since)
     with cli_unit_of_work() as session:
+        zone = zone_code(session, zone)
         zones = [zone] if zone else list(session.scalars(select(Enterprise.zone_code).distinct()))
         for code in zones:
             result = scan(session, code, start)

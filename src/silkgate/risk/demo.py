@@ -61,9 +61,11 @@ def _party(e: Enterprise) -> Party:
 
 
 def _send(ctx: DemoContext, tx: ImportTransaction) -> None:
+    """The four documents, received minutes apart at the transaction's own time (not the load's)."""
     messages = transaction_messages(tx)
-    for kind in ("order", "payment", "waybill", "inventory"):
-        ingest(ctx.session, messages[kind], sender=None)
+    for n, kind in enumerate(("order", "payment", "waybill", "inventory")):
+        received = tx.declared_at.astimezone(dt.UTC) + dt.timedelta(minutes=2 * n + 1)
+        ingest(ctx.session, messages[kind], sender=None, received_at=received)
 
 
 def _plant_imports(ctx: DemoContext) -> int:
@@ -91,7 +93,9 @@ def _plant_imports(ctx: DemoContext) -> int:
     planted: list[ImportTransaction] = []
 
     def make(seller: Enterprise = sellers[0], lines: list[GoodsLine] | None = None) -> ImportTransaction:
-        tx = factory.make(trade_mode="9610")
+        # Spread over the last day (a pattern the rules look for in 24 hours stays within it).
+        at = start + dt.timedelta(minutes=13 * len(planted) + ctx.rng.randint(0, 9))
+        tx = factory.make(at=at, trade_mode="9610")
         tx.seller = _party(seller)
         tx.agent = _party(seller)
         if lines is not None:
@@ -225,7 +229,8 @@ def _plant_round_trip(ctx: DemoContext) -> int:
         brokers={},
         warehouses=[],
     )
-    factory = TransactionFactory(ctx.rng, parties, [back], fault_rate=0.0, bonded_share=0.0, start=now_utc())
+    start = now_utc() - dt.timedelta(hours=5)
+    factory = TransactionFactory(ctx.rng, parties, [back], fault_rate=0.0, bonded_share=0.0, start=start)
     tx = factory.make(trade_mode="9610")
     tx.lines = [GoodsLine(back, Decimal("40"))]
     tx.tax_total = estimate_retail_tax(tx)

@@ -7,11 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
-from silkgate.clitools import cli_unit_of_work, err_console
-from silkgate.tax import service
-from silkgate.tax.schemas import TaxQuotePublic, TaxQuoteRequest
+from silkgate.clitools import ZONE_HELP, cli_unit_of_work, err_console, zone_code
 
 tax_app = typer.Typer(help="Retail import tax (跨境电商综合税).", no_args_is_help=True)
 
@@ -20,10 +17,15 @@ tax_app = typer.Typer(help="Retail import tax (跨境电商综合税).", no_args
 def quote_command(
     file: Annotated[Path, typer.Argument(help="JSON: items, freight, insurance, discount, year_to_date.")],
     zone: Annotated[
-        str | None, typer.Option(help="Zone whose tariff lines apply (default: national).")
+        str | None, typer.Option(help=ZONE_HELP + " Its tariff lines apply (default: national).")
     ] = None,
 ) -> None:
     """Print the tax quote of the order in FILE (the same JSON as POST /api/v1/tax/import-quote)."""
+    from pydantic import ValidationError
+
+    from silkgate.tax import service
+    from silkgate.tax.schemas import TaxQuotePublic, TaxQuoteRequest
+
     try:
         raw = json.loads(file.read_text(encoding="utf-8"))
         request = TaxQuoteRequest.model_validate(raw)
@@ -40,7 +42,7 @@ def quote_command(
             err_console.print(f"  - {where} [{e['type']}] {e['msg']}")
         raise typer.Exit(2) from exc
     with cli_unit_of_work() as session:
-        result = TaxQuotePublic.of(service.quote(session, request, zone_code=zone))
+        result = TaxQuotePublic.of(service.quote(session, request, zone_code=zone_code(session, zone)))
     typer.echo(json.dumps(result.model_dump(), ensure_ascii=False, indent=2))
 
 

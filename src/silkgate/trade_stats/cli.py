@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from silkgate.clitools import bench_app, cli_unit_of_work, err_console, progress
+from silkgate.clitools import ZONE_HELP, bench_app, cli_unit_of_work, err_console, progress, zone_code
 
 stats_app = typer.Typer(help="Statistics & monitoring: historical figures, reports.", no_args_is_help=True)
 
@@ -84,7 +84,7 @@ def bench_stats(
 
 @stats_app.command("import-historical")
 def import_historical_cmd(
-    zone: Annotated[str, typer.Option(help="Zone code, e.g. 140800.")],
+    zone: Annotated[str, typer.Option(help=ZONE_HELP)],
     file: Annotated[
         Path, typer.Argument(help="CSV: month,direction,trade_mode,list_count,value_cny[,value_usd]")
     ],
@@ -94,14 +94,13 @@ def import_historical_cmd(
 
     rows = service.parse_historical_csv(file.read_text(encoding="utf-8-sig"))
     with cli_unit_of_work() as session:
-        service.zone_or_404(session, zone)
-        n = service.import_historical(session, zone, rows)
+        n = service.import_historical(session, zone_code(session, zone) or zone, rows)
     typer.echo(f"已导入 {n} 条历史月度统计")
 
 
 @stats_app.command("report")
 def report_cmd(
-    zone: Annotated[str, typer.Option(help="Zone code.")],
+    zone: Annotated[str, typer.Option(help=ZONE_HELP)],
     kind: Annotated[str, typer.Option(help="monthly or quarterly")] = "monthly",
     period: Annotated[
         str | None, typer.Option(help="YYYY-MM or YYYY-Qn (default: the last complete one).")
@@ -113,10 +112,10 @@ def report_cmd(
     from silkgate.trade_stats.api import today_beijing
 
     with cli_unit_of_work() as session:
-        z = service.zone_or_404(session, zone)
+        z = service.zone_or_404(session, zone_code(session, zone) or zone)
         start, end = reports.parse_period(kind, period, today_beijing())
         rep = reports.build_report(
-            session, service.StatsScope(zone, label=z.name), kind, start, end, today_beijing()
+            session, service.StatsScope(z.code, label=z.name), kind, start, end, today_beijing()
         )
         target = out or Path(f"{rep.title}-{rep.period_label}.xlsx")
         if target.suffix == ".csv":

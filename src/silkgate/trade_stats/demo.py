@@ -96,6 +96,35 @@ def _real_annual_level(session: Session, zone_code: str, today: dt.date) -> Deci
     return sum(values, Decimal(0)) / len(values) * 12
 
 
+def _live_mix(
+    session: Session, zone_code: str, today: dt.date
+) -> tuple[tuple[str, str, Decimal, Decimal], ...] | None:
+    """The live trade's own mix (direction, mode, share of value, value per list) over its complete
+    months, so that the history continues it: the same modes, the same lists per month."""
+    rows = session.execute(
+        select(
+            StatRollup.direction,
+            StatRollup.trade_mode,
+            func.sum(StatRollup.list_count),
+            func.sum(StatRollup.value_cny),
+        )
+        .where(
+            StatRollup.zone_code == zone_code,
+            StatRollup.owner_enterprise_id == 0,
+            StatRollup.dimension == "total",
+            StatRollup.grain == "m",
+            StatRollup.source == "lists",
+            StatRollup.period < today.replace(day=1),
+        )
+        .group_by(StatRollup.direction, StatRollup.trade_mode)
+    ).all()
+    live = [(d, m, int(n or 0), Decimal(v or 0)) for d, m, n, v in rows if n and v]
+    total = sum((v for *_, v in live), Decimal(0))
+    if not live or total <= 0:
+        return None
+    return tuple((d, m, v / total, v / n) for d, m, n, v in sorted(live))
+
+
 def load(ctx: DemoContext) -> str:
     session, zone_code = ctx.session, ctx.zone_code
     zone = session.get(Zone, zone_code)
@@ -124,19 +153,17 @@ def load(ctx: DemoContext) -> str:
         }
     else:
         annual = _annual_values(session, zone, years)
+    mix = _live_mix(session, zone_code, ctx.today) or MODE_MIX
     rows: list[HistoricalMonth] = []
     month = first_hist
     while month <= last_hist:
         base = annual[month.year] / 12 * SEASON[month.month - 1]
         noise = Decimal(str(round(ctx.rng.uniform(0.93, 1.07), 3)))
-        for direction, mode, share, per_list in MODE_MIX:
+        for direction, mode, share, per_list in mix:
             value = (base * share * noise).quantize(Decimal("0.01"))
             count = int(value / per_list)
-            rows.append(
-                HistoricalMonth(
-                    month, direction, mode, count, value, (value / Decimal("7.1")).quantize(Decimal("0.01"))
-                )
-            )
+            # No US-dollar figure: import_historical converts at the zone's rate table.
+            rows.append(HistoricalMonth(month, direction, mode, count, value))
         month = calc.add_months(month, 1)
     imported = import_historical(session, zone_code, rows)
     for year in (ctx.today.year - 1, ctx.today.year):

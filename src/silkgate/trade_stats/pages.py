@@ -211,6 +211,23 @@ def series_table(
     )
 
 
+def figure_in_unit(value: Decimal | None, unit: str) -> str:
+    """A target's actual (or pace, forecast) in the target's own unit with enough digits to agree
+    with its 完成率: 0.0021 亿元 is not printed as 0 beside 0.2 %. Below 0.01 亿元 the 万元 follow."""
+    if value is None:
+        return "—"
+    if value == 0:
+        return "0"
+    if abs(value) >= 1:
+        text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    else:
+        exponent = value.adjusted()  # 0.0021 -> -3: keep three significant digits
+        text = f"{value:,.{min(-exponent + 2, 8)}f}".rstrip("0").rstrip(".")
+    if unit == "亿元" and abs(value) < Decimal("0.01"):
+        text += f"（{value * 10000:,.2f}万元）"
+    return text
+
+
 def targets_table(session: Session, scope: StatsScope) -> Table:
     rows = [t.__dict__ for t in assessment.targets_progress(session, scope.zone_code, today_beijing())]
     for r in rows:
@@ -219,7 +236,9 @@ def targets_table(session: Session, scope: StatsScope) -> Table:
             if r["target"] is None
             else f"{r['target']:g}" + (f"~{r['target_max']:g}" if r["target_max"] is not None else "")
         )
-        r["actual_text"] = "—" if r["actual"] is None else f"{r['actual']:,.2f}".rstrip("0").rstrip(".")
+        r["actual_text"] = figure_in_unit(r["actual"], r["unit"])
+        r["pace_text"] = figure_in_unit(r["pace_needed_per_month"], r["unit"])
+        r["forecast_text"] = figure_in_unit(r["forecast"], r["unit"])
     return Table(
         "targets",
         "规划目标完成情况",
@@ -232,8 +251,8 @@ def targets_table(session: Session, scope: StatsScope) -> Table:
             Column("unit", "单位"),
             Column("actual_text", "实际值"),
             Column("progress", "完成率", "pct"),
-            Column("pace_needed_per_month", "每月需完成", "money"),
-            Column("forecast", "趋势预测", "money"),
+            Column("pace_text", "每月需完成"),
+            Column("forecast_text", "趋势预测"),
             Column("status_zh", "状态"),
             Column("note", "口径说明"),
         ],

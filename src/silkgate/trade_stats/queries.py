@@ -25,6 +25,7 @@ from silkgate.trade_stats.rollup import OWNER_DIMENSIONS, ROLE_DIMENSIONS, ZONE_
 from silkgate.trade_stats.service import DIRECTIONS, TRADE_MODES, StatsScope
 
 ZERO = Decimal(0)
+NOT_PARTNERS = ("142", "")  # the zone's own country and lists with no partner attributed
 DIMENSION_LABELS = {
     "total": "合计",
     "country": "国家（地区）",
@@ -404,6 +405,9 @@ def breakdown(
         source_dim = "country" if dimension == "region" else dimension
         now = sums_by(session, scope, source_dim, date_from, date_to, filters)
         before = sums_by(session, scope, source_dim, ly_from, ly_to, filters)
+        if source_dim == "country":  # China and the unattributed are no trading partners
+            now = {k: v for k, v in now.items() if k[0] not in NOT_PARTNERS}
+            before = {k: v for k, v in before.items() if k[0] not in NOT_PARTNERS}
         if dimension == "region":
             now, before = _fold_regions(now), _fold_regions(before)
             labels = {k[0]: REGIONS.get(k[0], "其他") for k in now}
@@ -541,6 +545,8 @@ def distinct_keys_by_month(
     )
     out: dict[dt.date, set[str]] = defaultdict(set)
     for period, key in session.execute(q):
+        if dimension == "country" and key in NOT_PARTNERS:
+            continue
         out[period].add(key)
     return out
 

@@ -149,10 +149,34 @@ def _hs_values(lines: Iterable[TradeLine], digits: int) -> dict[str, Decimal]:
     return out
 
 
+CHINA = "142"  # the zone's own country: never a trading partner
+
+
+def partner_country(event: TradeEvent) -> str:
+    """The trading partner of a list, as the statistics count it: for an export the destination
+    country; for an import the shipping country (起运国), and where that is China — a bonded (1210)
+    list ships from the bonded area, CEB621 `country` = 142 — the origin country of its goods (the
+    line of the largest value). China itself is never a partner: "" (not attributed) then."""
+    head = (event.country or "").strip()
+    if head and head != CHINA:
+        return head
+    if event.direction != "import":
+        return ""
+    origins: dict[str, Decimal] = {}
+    for line in event.lines:
+        code = (line.origin_country or "").strip()
+        if code and code != CHINA:
+            origins[code] = origins.get(code, ZERO) + line.value_cny
+    if not origins:
+        return ""
+    return max(sorted(origins), key=lambda code: origins[code])
+
+
 def cells_for_release(event: TradeEvent, usd_rate: Decimal | None) -> list[Cell]:
     """Every cell a released list adds: one per zone dimension, and the owners' own views."""
     value_cny = event.total_value_cny
     usd = to_usd(value_cny, usd_rate)
+    partner = partner_country(event)
     tax = event.tax_cny
 
     def whole(owner: int, dimension: str, key: str, orig: Decimal = ZERO) -> Cell:
@@ -162,7 +186,7 @@ def cells_for_release(event: TradeEvent, usd_rate: Decimal | None) -> list[Cell]
     hs4 = _hs_values(event.lines, 4)
     cells = [
         whole(ZONE_OWNER, "total", ""),
-        whole(ZONE_OWNER, "country", event.country or ""),
+        whole(ZONE_OWNER, "country", partner),
         whole(ZONE_OWNER, "currency", event.currency or "", event.total_value),
         whole(ZONE_OWNER, "customs", event.customs_code or ""),
     ]
@@ -184,7 +208,7 @@ def cells_for_release(event: TradeEvent, usd_rate: Decimal | None) -> list[Cell]
     cells.extend(hs_cells(ZONE_OWNER))
     for owner in sorted({i for i in event.enterprise_ids.values() if i}):
         cells.append(whole(owner, "total", ""))
-        cells.append(whole(owner, "country", event.country or ""))
+        cells.append(whole(owner, "country", partner))
         cells.extend(hs_cells(owner))
     return cells
 

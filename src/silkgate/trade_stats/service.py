@@ -36,6 +36,7 @@ from silkgate.trade_stats.rollup import (
     ledger_contribution,
     negate,
     rollup_rows,
+    to_usd,
     upsert_rows,
 )
 
@@ -230,7 +231,10 @@ def parse_historical_csv(text: str) -> list[HistoricalMonth]:
 
 
 def import_historical(session: Session, zone_code: str, rows: list[HistoricalMonth]) -> int:
-    """Store a zone's prior statistics as `historical` month cells (replacing the same months)."""
+    """Store a zone's prior statistics as `historical` month cells (replacing the same months).
+
+    A row without a US-dollar figure is converted at the zone's rate table on the month's first day,
+    as a released list is on its release day."""
     from silkgate.models.trade_stats import StatRollup
 
     months = sorted({r.month for r in rows})
@@ -245,7 +249,8 @@ def import_historical(session: Session, zone_code: str, rows: list[HistoricalMon
     out: list[dict[str, Any]] = []
     for r in rows:
         base = Base(zone_code, r.month, r.direction, r.trade_mode, None)
-        cell = Cell(ZONE_OWNER, "total", "", r.list_count, Decimal(0), r.value_cny, r.value_usd)
+        value_usd = r.value_usd or to_usd(r.value_cny, usd_rate(session, r.month, zone_code))
+        cell = Cell(ZONE_OWNER, "total", "", r.list_count, Decimal(0), r.value_cny, value_usd)
         out.extend(row for row in rollup_rows(base, [cell], source="historical") if row["grain"] == "m")
     upsert_rows(session, out)
     return len(rows)

@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from sqlalchemy import select
 
 from silkgate.clitools import cli_unit_of_work, err_console
 
@@ -25,6 +24,8 @@ def keys_issue(
 ) -> None:
     """Issue an SM2 key (DIR/key.pem, PKCS#8) and an SM2/SM3 certificate by the platform CA
     (DIR/cert.pem), registered on the enterprise's filing. The platform keeps no copy of the key."""
+    from sqlalchemy import select
+
     from silkgate.exceptions import NotFound
     from silkgate.kit import crypto
     from silkgate.models.registry import Enterprise
